@@ -1,0 +1,42 @@
+//! Schema migrations: the global schema (`crm`) and the tenant template applied to every
+//! `tenant_<id>` schema. Each schema records what it has applied in its own `seaql_migrations`
+//! table, which the transaction-local search_path selects.
+
+mod global;
+mod tenant;
+
+use crm_platform::tenancy::{SchemaName, scope_to_schema};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+pub use global::GlobalMigrator;
+pub use tenant::TenantMigrator;
+
+/// Serializes concurrent migrators (several processes starting at once) on one advisory lock.
+const GLOBAL_MIGRATION_LOCK: i64 = 0x0063_726d_676c_6f62; // "crmglob"
+
+/// Brings the global schema up to date, in one transaction.
+pub async fn migrate_global(conn: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = conn.begin().await?;
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [GLOBAL_MIGRATION_LOCK.into()],
+    ))
+    .await?;
+    txn.execute_unprepared("CREATE SCHEMA IF NOT EXISTS crm").await?;
+    txn.execute_unprepared("SELECT set_config('search_path', 'crm', true)").await?;
+    GlobalMigrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// Creates `schema` if needed and applies the tenant template inside the caller's transaction,
+/// so provisioning commits the schema together with everything else or not at all.
+pub async fn migrate_tenant_schema(txn: &DatabaseTransaction, schema: &SchemaName) -> Result<(), DbErr> {
+    txn.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {}", schema.quoted())).await?;
+    scope_to_schema(txn, schema).await?;
+    TenantMigrator::up(txn, None).await
+}

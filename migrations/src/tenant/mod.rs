@@ -1,0 +1,14 @@
+use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_crm_core;
+
+/// The tenant template: applied to each `tenant_<id>` schema with the search_path set to it, so
+/// its SQL names no schema.
+pub struct TenantMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for TenantMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_crm_core::Migration)]
+    }
+}

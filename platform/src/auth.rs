@@ -1,0 +1,231 @@
+//! Who is calling: access tokens are verified against the auth subgraph's JWKS, and the verified
+//! claims are the only source of the tenant. Nothing here trusts a header, argument or payload.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, Loader};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::config::JwtSettings;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{SessionId, UserId};
+use crate::tenancy::{TenantId, TenantTx};
+
+/// A member's role in one organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "owner" => Some(Self::Owner),
+            "admin" => Some(Self::Admin),
+            "member" => Some(Self::Member),
+            "viewer" => Some(Self::Viewer),
+            _ => None,
+        }
+    }
+
+    /// Viewers read only; every other role writes CRM data.
+    pub fn can_write_crm_data(self) -> bool {
+        !matches!(self, Self::Viewer)
+    }
+}
+
+/// The claims of a verified access token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: UserId,
+    pub tenant: TenantId,
+    pub role: Role,
+    pub sid: SessionId,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+/// The single algorithm our keys use; tokens naming any other are rejected before key lookup.
+pub const TOKEN_ALGORITHM: Algorithm = Algorithm::EdDSA;
+
+/// Unknown `kid`s trigger a JWKS refetch at most this often, so garbage tokens cannot hammer auth.
+const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+
+pub struct JwtVerifier {
+    settings: JwtSettings,
+    http: reqwest::Client,
+    keys: RwLock<KeyCache>,
+}
+
+#[derive(Default)]
+struct KeyCache {
+    by_kid: HashMap<String, DecodingKey>,
+    fetched_at: Option<Instant>,
+}
+
+impl JwtVerifier {
+    pub fn new(settings: JwtSettings) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_default();
+        Self { settings, http, keys: RwLock::new(KeyCache::default()) }
+    }
+
+    pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated)?;
+        if header.alg != TOKEN_ALGORITHM {
+            return Err(ApiError::Unauthenticated);
+        }
+        let kid = header.kid.ok_or(ApiError::Unauthenticated)?;
+        let key = self.key(&kid).await?.ok_or(ApiError::Unauthenticated)?;
+
+        let mut validation = Validation::new(TOKEN_ALGORITHM);
+        validation.set_issuer(&[&self.settings.issuer]);
+        validation.set_audience(&[&self.settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|err| {
+                tracing::debug!(error = %err, "access token rejected");
+                ApiError::Unauthenticated
+            })
+    }
+
+    async fn key(&self, kid: &str) -> ApiResult<Option<DecodingKey>> {
+        {
+            let cache = self.keys.read().await;
+            if let Some(key) = cache.by_kid.get(kid) {
+                return Ok(Some(key.clone()));
+            }
+            if cache.fetched_at.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL) {
+                return Ok(None);
+            }
+        }
+        let mut cache = self.keys.write().await;
+        if cache.fetched_at.is_none_or(|at| at.elapsed() >= MIN_REFETCH_INTERVAL) {
+            let set = self.fetch_jwks().await?;
+            cache.by_kid = set
+                .keys
+                .iter()
+                .filter_map(|jwk| {
+                    let kid = jwk.common.key_id.clone()?;
+                    DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+                })
+                .collect();
+            cache.fetched_at = Some(Instant::now());
+        }
+        Ok(cache.by_kid.get(kid).cloned())
+    }
+
+    async fn fetch_jwks(&self) -> ApiResult<JwkSet> {
+        let response = self
+            .http
+            .get(&self.settings.jwks_url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|err| ApiError::internal(anyhow::anyhow!("fetching JWKS failed: {err}")))?;
+        response
+            .json::<JwkSet>()
+            .await
+            .map_err(|err| ApiError::internal(anyhow::anyhow!("JWKS is not valid: {err}")))
+    }
+}
+
+/// What the HTTP layer learned about the request's credentials.
+#[derive(Clone)]
+pub enum RequestAuth {
+    Anonymous,
+    Verified(Arc<Caller>),
+    Rejected,
+}
+
+/// A verified caller inside one request: claims, the pool, and the request's data loaders.
+pub struct Caller {
+    pub claims: Claims,
+    db: Db,
+    loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+/// A loader that reads one tenant's data; built on first use within a request.
+pub trait TenantLoader: Send + Sync + 'static {
+    fn new(db: Db, tenant: TenantId) -> Self;
+}
+
+impl Caller {
+    pub fn new(claims: Claims, db: Db) -> Self {
+        Self { claims, db, loaders: Mutex::new(HashMap::new()) }
+    }
+
+    /// The verified caller of this request, or UNAUTHENTICATED.
+    pub fn of<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Arc<Caller>> {
+        match ctx.data_opt::<RequestAuth>() {
+            Some(RequestAuth::Verified(caller)) => Ok(caller),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+
+    pub fn tenant(&self) -> TenantId {
+        self.claims.tenant
+    }
+
+    pub fn user(&self) -> UserId {
+        self.claims.sub
+    }
+
+    /// Opens a transaction scoped to the caller's tenant.
+    pub async fn tx(&self) -> ApiResult<TenantTx> {
+        Ok(TenantTx::begin(&self.db, self.tenant()).await?)
+    }
+
+    /// Opens a transaction for a write, refusing read-only roles first.
+    pub async fn write_tx(&self) -> ApiResult<TenantTx> {
+        if !self.claims.role.can_write_crm_data() {
+            return Err(ApiError::Forbidden("your role can only read".to_owned()));
+        }
+        self.tx().await
+    }
+
+    /// The request's batching loader of type `L`, created on first use.
+    pub fn loader<L, K>(&self) -> Arc<DataLoader<L>>
+    where
+        L: TenantLoader + Loader<K>,
+        K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    {
+        let mut loaders = self.loaders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = loaders.entry(TypeId::of::<L>()).or_insert_with(|| {
+            let loader = L::new(self.db.clone(), self.tenant());
+            Arc::new(DataLoader::new(loader, tokio::spawn)) as Arc<dyn Any + Send + Sync>
+        });
+        Arc::clone(entry)
+            .downcast::<DataLoader<L>>()
+            .unwrap_or_else(|_| unreachable!("loader registry is keyed by the loader's type"))
+    }
+}

@@ -1,0 +1,188 @@
+//! Configuration from the environment. Every variable the services read is listed here:
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `DATABASE_URL` | PostgreSQL URL | `postgres://postgres@127.0.0.1:5432/crm` |
+//! | `NATS_URL` | NATS server with JetStream | `nats://127.0.0.1:4222` |
+//! | `REDIS_URL` | Redis | `redis://127.0.0.1:6379` |
+//! | `PORT` | listen port when one subgraph runs alone | the subgraph's own (8080–8084) |
+//! | `LOG_LEVEL` | tracing filter (`info`, `crm_deal=debug,…`) | `info` |
+//! | `ENVIRONMENT` | `development`, `test` or `production` (JSON logs, no introspection) | `development` |
+//! | `JWT_ISSUER` | `iss` of access tokens | `mtenant-crm` |
+//! | `JWT_AUDIENCE` | `aud` of access tokens | `mtenant-crm-api` |
+//! | `JWKS_URL` | where verifiers fetch the signing keys | `http://127.0.0.1:8080/.well-known/jwks.json` |
+//! | `ACCESS_TOKEN_TTL_SECS` | access token lifetime, at most 900 | `900` |
+//! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
+
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+#[derive(Clone, Debug)]
+pub struct JwtSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: String,
+    pub access_ttl: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub nats_url: String,
+    pub redis_url: String,
+    pub port: Option<u16>,
+    pub log_level: String,
+    pub environment: Environment,
+    pub jwt: JwtSettings,
+    pub db_max_connections: u32,
+}
+
+/// Every problem found in the environment, reported together so one restart fixes them all.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Largest access-token lifetime we accept: a stolen token must not outlive a short window.
+const MAX_ACCESS_TTL_SECS: u64 = 900;
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
+        let mut problems = Vec::new();
+        let get = |key: &str, default: &str| {
+            lookup(key)
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+
+        let database_url = get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm");
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            problems.push("DATABASE_URL must start with postgres:// or postgresql://".to_owned());
+        }
+        let nats_url = get("NATS_URL", "nats://127.0.0.1:4222");
+        if !nats_url.starts_with("nats://") && !nats_url.starts_with("tls://") {
+            problems.push("NATS_URL must start with nats:// or tls://".to_owned());
+        }
+        let redis_url = get("REDIS_URL", "redis://127.0.0.1:6379");
+        if !redis_url.starts_with("redis://") && !redis_url.starts_with("rediss://") {
+            problems.push("REDIS_URL must start with redis:// or rediss://".to_owned());
+        }
+        let port = match lookup("PORT").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(raw) => match raw.trim().parse::<u16>() {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    problems.push(format!("PORT must be a number from 0 to 65535, got {raw:?}"));
+                    None
+                }
+            },
+        };
+        let environment = match get("ENVIRONMENT", "development").to_ascii_lowercase().as_str() {
+            "development" | "dev" => Environment::Development,
+            "test" => Environment::Test,
+            "production" | "prod" => Environment::Production,
+            other => {
+                problems.push(format!(
+                    "ENVIRONMENT must be development, test or production, got {other:?}"
+                ));
+                Environment::Development
+            }
+        };
+        let ttl_raw = get("ACCESS_TOKEN_TTL_SECS", "900");
+        let access_ttl = match ttl_raw.parse::<u64>() {
+            Ok(s) if (1..=MAX_ACCESS_TTL_SECS).contains(&s) => Duration::from_secs(s),
+            _ => {
+                problems.push(format!(
+                    "ACCESS_TOKEN_TTL_SECS must be 1..={MAX_ACCESS_TTL_SECS}, got {ttl_raw:?}"
+                ));
+                Duration::from_secs(MAX_ACCESS_TTL_SECS)
+            }
+        };
+        let jwks_url = get("JWKS_URL", "http://127.0.0.1:8080/.well-known/jwks.json");
+        if !jwks_url.starts_with("http://") && !jwks_url.starts_with("https://") {
+            problems.push("JWKS_URL must be an http(s) URL".to_owned());
+        }
+        let pool_raw = get("DB_MAX_CONNECTIONS", "20");
+        let db_max_connections = match pool_raw.parse::<u32>() {
+            Ok(n) if (1..=500).contains(&n) => n,
+            _ => {
+                problems.push(format!("DB_MAX_CONNECTIONS must be 1..=500, got {pool_raw:?}"));
+                20
+            }
+        };
+
+        if !problems.is_empty() {
+            return Err(ConfigErrors(problems));
+        }
+        Ok(Self {
+            database_url,
+            nats_url,
+            redis_url,
+            port,
+            log_level: get("LOG_LEVEL", "info"),
+            environment,
+            jwt: JwtSettings {
+                issuer: get("JWT_ISSUER", "mtenant-crm"),
+                audience: get("JWT_AUDIENCE", "mtenant-crm-api"),
+                jwks_url,
+                access_ttl,
+            },
+            db_max_connections,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_local_stack() {
+        let cfg = config(&[]).expect("defaults are valid");
+        assert_eq!(cfg.nats_url, "nats://127.0.0.1:4222");
+        assert_eq!(cfg.environment, Environment::Development);
+        assert_eq!(cfg.jwt.access_ttl, Duration::from_secs(900));
+        assert_eq!(cfg.port, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = config(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("PORT", "eighty"),
+            ("ENVIRONMENT", "staging"),
+            ("ACCESS_TOKEN_TTL_SECS", "3600"),
+        ])
+        .expect_err("four problems");
+        assert_eq!(err.0.len(), 4, "{err}");
+        assert!(err.to_string().contains("PORT"));
+    }
+}

@@ -1,0 +1,90 @@
+//! The PostgreSQL pool. Acquiring is bounded in time so a saturated pool fails fast instead of
+//! queueing requests without end; every statement is counted (N+1 guards read the counter).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use serde::Serialize;
+
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PoolStats {
+    pub max_conns: u32,
+    pub total_conns: u32,
+    pub idle_conns: usize,
+    pub acquired_conns: usize,
+}
+
+impl Db {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_timeout(Duration::from_secs(5))
+            .idle_timeout(Duration::from_secs(300))
+            .max_lifetime(Duration::from_secs(3600))
+            .test_before_acquire(false)
+            .sqlx_logging(false);
+        let mut conn = Database::connect(options).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { conn, statements })
+    }
+
+    /// Like [`Db::connect`], but waits for the server to come up instead of failing at once.
+    pub async fn connect_with_retry(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let mut delay = Duration::from_millis(200);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match Self::connect(url, max_connections).await {
+                Ok(db) => return Ok(db),
+                Err(err) if Instant::now() < deadline => {
+                    tracing::warn!(error = %err, "database not reachable yet; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(3));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Statements executed through this pool since it was opened.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        let pool = self.conn.get_postgres_connection_pool();
+        let idle = pool.num_idle();
+        let total = pool.size();
+        PoolStats {
+            max_conns: pool.options().get_max_connections(),
+            total_conns: total,
+            idle_conns: idle,
+            acquired_conns: (total as usize).saturating_sub(idle),
+        }
+    }
+
+    /// Round trip to the server, timed, for health checks.
+    pub async fn ping(&self) -> Result<Duration, DbErr> {
+        let started = Instant::now();
+        self.conn.execute_unprepared("SELECT 1").await?;
+        Ok(started.elapsed())
+    }
+}

@@ -1,0 +1,113 @@
+//! Client errors carry a stable `extensions.code` and a safe message; internal errors are logged
+//! once here, with an error id, and reach the client as a generic message carrying that id.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Deliberately not `Display`: async-graphql turns any `Display` error into a code-less error,
+/// so every conversion must go through [`ErrorExtensions`] and keep the code.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthenticated,
+    Forbidden(String),
+    /// The message names only the kind of thing, so a foreign id and a missing id look the same.
+    NotFound(&'static str),
+    Conflict(String),
+    BadInput { field: &'static str, message: String },
+    PaymentRequired(String),
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict(_) => "CONFLICT",
+            Self::BadInput { .. } => "BAD_USER_INPUT",
+            Self::PaymentRequired(_) => "PAYMENT_REQUIRED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The client-safe message.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated => "authentication required".to_owned(),
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::Forbidden(m) | Self::Conflict(m) | Self::PaymentRequired(m) => m.clone(),
+            Self::BadInput { message, .. } => message.clone(),
+            Self::Internal(_) => "Internal server error".to_owned(),
+        }
+    }
+
+    pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
+        Self::BadInput { field, message: message.into() }
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.extend()
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        let code = self.code();
+        match self {
+            Self::Internal(source) => {
+                let error_id = uuid::Uuid::new_v4();
+                tracing::error!(%error_id, error = ?source, "internal error");
+                async_graphql::Error::new("Internal server error").extend_with(|_, ext| {
+                    ext.set("code", code);
+                    ext.set("errorId", error_id.to_string());
+                })
+            }
+            Self::BadInput { field, message } => {
+                async_graphql::Error::new(message.clone()).extend_with(|_, ext| {
+                    ext.set("code", code);
+                    ext.set("field", *field);
+                })
+            }
+            other => async_graphql::Error::new(other.message())
+                .extend_with(|_, ext| ext.set("code", code)),
+        }
+    }
+}
+
+/// Postgres SQLSTATE and constraint of a failed statement, for mapping constraint violations to
+/// client errors at the call site.
+pub fn violated_constraint(err: &DbErr) -> Option<(String, Option<String>)> {
+    let sqlx_err = match err {
+        DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    let db_err = sqlx_err.as_database_error()?;
+    let code = db_err.code()?.into_owned();
+    Some((code, db_err.constraint().map(str::to_owned)))
+}
+
+/// True when `err` is a unique violation of `constraint`.
+pub fn is_unique_violation(err: &DbErr, constraint: &str) -> bool {
+    matches!(violated_constraint(err), Some((code, Some(c))) if code == "23505" && c == constraint)
+}
+
+/// True when `err` is a foreign-key violation of `constraint`.
+pub fn is_foreign_key_violation(err: &DbErr, constraint: &str) -> bool {
+    matches!(violated_constraint(err), Some((code, Some(c))) if code == "23503" && c == constraint)
+}

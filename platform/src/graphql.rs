@@ -1,0 +1,248 @@
+//! The GraphQL endpoint every subgraph exposes, closed by default: POST with `application/json`
+//! only (no GET execution, no form posts: CSRF), one operation per request (no batches), bounded
+//! depth, complexity and directives, no suggestions, and introspection off in production.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    Data, ObjectType, Schema, SchemaBuilder, ServerError, ServerResult, SubscriptionType,
+    ValidationResult, Variables,
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::auth::{Caller, RequestAuth};
+use crate::config::Environment;
+use crate::serve::Services;
+
+pub const MAX_DEPTH: usize = 15;
+pub const MAX_COMPLEXITY: usize = 5_000;
+pub const MAX_DIRECTIVES: usize = 50;
+pub const MAX_RECURSIVE_DEPTH: usize = 32;
+
+pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+pub const BAD_REQUEST: &str = "BAD_REQUEST";
+
+/// Applies the shared limits and federation to a subgraph's schema.
+pub fn harden<Q, M, S>(builder: SchemaBuilder<Q, M, S>, environment: Environment) -> SchemaBuilder<Q, M, S>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let builder = builder
+        .enable_federation()
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
+        .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
+        .disable_suggestions()
+        .extension(RequestErrorCodes);
+    match environment {
+        Environment::Production => builder.disable_introspection(),
+        Environment::Development | Environment::Test => builder,
+    }
+}
+
+/// Gives parse and validation failures a stable `extensions.code`.
+struct RequestErrorCodes;
+
+impl ExtensionFactory for RequestErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestErrorCodes)
+    }
+}
+
+fn with_code(mut error: ServerError, code: &str) -> ServerError {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+    error
+}
+
+#[async_trait::async_trait]
+impl Extension for RequestErrorCodes {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables).await.map_err(|e| with_code(e, PARSE_FAILED))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx)
+            .await
+            .map_err(|errors| errors.into_iter().map(|e| with_code(e, VALIDATION_FAILED)).collect())
+    }
+}
+
+struct Endpoint<Q, M, S> {
+    schema: Schema<Q, M, S>,
+    services: Services,
+}
+
+impl<Q, M, S> Clone for Endpoint<Q, M, S> {
+    fn clone(&self) -> Self {
+        Self { schema: self.schema.clone(), services: self.services.clone() }
+    }
+}
+
+/// `POST /graphql`, and `GET /ws` (graphql-transport-ws) when the schema has subscriptions.
+pub fn routes<Q, M, S>(schema: Schema<Q, M, S>, services: &Services) -> Router
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let endpoint = Endpoint { schema, services: services.clone() };
+    let mut router = Router::new().route("/graphql", get(refuse_get).post(execute::<Q, M, S>));
+    if !S::is_empty() {
+        router = router.route("/ws", get(subscribe::<Q, M, S>));
+    }
+    router.with_state(endpoint)
+}
+
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn refuse_get() -> Response {
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        BAD_REQUEST,
+        "send GraphQL operations with POST and Content-Type: application/json",
+    );
+    response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    response
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn execute<Q, M, S>(
+    State(endpoint): State<Endpoint<Q, M, S>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    if !is_json(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            BAD_REQUEST,
+            "Content-Type must be application/json",
+        );
+    }
+    let Ok(request) = serde_json::from_slice::<async_graphql::Request>(&body) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            BAD_REQUEST,
+            "the body must be one JSON object with a query (batches are not accepted)",
+        );
+    };
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let auth = authenticate(&endpoint.services, authorization).await;
+    if matches!(auth, RequestAuth::Rejected) {
+        return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "invalid or expired token");
+    }
+    let response = endpoint.schema.execute(request.data(auth)).await;
+    let status = if is_request_error(&response) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    (status, axum::Json(response)).into_response()
+}
+
+/// A response that failed before execution (parse or validation) is a client error: 400.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|code| {
+                    matches!(code, async_graphql::Value::String(c) if c == PARSE_FAILED || c == VALIDATION_FAILED)
+                })
+        })
+}
+
+/// Verifies a `Bearer` credential. No credential is anonymous; a bad one is rejected outright.
+pub async fn authenticate(services: &Services, authorization: Option<&str>) -> RequestAuth {
+    let Some(value) = authorization else {
+        return RequestAuth::Anonymous;
+    };
+    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
+        return RequestAuth::Rejected;
+    };
+    match services.verifier.verify(token.trim()).await {
+        Ok(claims) => RequestAuth::Verified(Arc::new(Caller::new(claims, services.db.clone()))),
+        Err(_) => RequestAuth::Rejected,
+    }
+}
+
+async fn subscribe<Q, M, S>(
+    State(endpoint): State<Endpoint<Q, M, S>>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let services = endpoint.services.clone();
+            GraphQLWebSocket::new(socket, endpoint.schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let authorization = authorization_from_payload(&payload);
+                    match authenticate(&services, authorization.as_deref()).await {
+                        auth @ RequestAuth::Verified(_) => {
+                            let mut data = Data::default();
+                            data.insert(auth);
+                            Ok(data)
+                        }
+                        _ => Err(async_graphql::Error::new("unauthenticated")),
+                    }
+                })
+                .serve()
+        })
+}
+
+/// The router forwards the client's `Authorization` header into `connection_init`; clients
+/// talking to a subgraph directly may send it under either spelling.
+fn authorization_from_payload(payload: &serde_json::Value) -> Option<String> {
+    let object = payload.as_object()?;
+    let from = |map: &serde_json::Map<String, serde_json::Value>| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, v)| v.as_str().map(str::to_owned))
+    };
+    from(object).or_else(|| object.get("headers")?.as_object().and_then(from))
+}

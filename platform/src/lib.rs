@@ -1,0 +1,28 @@
+//! The platform every subgraph stands on: configuration, tracing, the database pool and the
+//! tenant-scoped transaction, token verification, error codes, events (outbox and relay), health
+//! and the hardened HTTP/GraphQL server.
+//!
+//! It must never know about CRM concepts (contacts, deals…): those belong to the subgraphs.
+//! Tenant data is reachable only through [`tenancy::TenantTx`].
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod health;
+pub mod ids;
+pub mod pagination;
+pub mod password;
+pub mod serve;
+pub mod telemetry;
+pub mod text;
+pub mod tenancy;
+
+pub use auth::{Caller, Claims, JwtVerifier, Role};
+pub use config::Config;
+pub use db::Db;
+pub use error::{ApiError, ApiResult};
+pub use serve::{Services, Subgraph};
+pub use tenancy::{TenantId, TenantTx};

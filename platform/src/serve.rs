@@ -1,0 +1,184 @@
+//! The one bootstrap: connect to Postgres, NATS and Redis, mount a subgraph's routes behind the
+//! shared limits, serve until a shutdown signal, and drain.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::JwtVerifier;
+use crate::config::Config;
+use crate::db::Db;
+use crate::{events, health, telemetry};
+
+/// Largest request body a subgraph reads (the router allows 2 MiB too).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// A request still running after this is cut off; the statement timeout is shorter.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections every subgraph shares.
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub nats: async_nats::Client,
+    pub redis: redis::Client,
+    pub verifier: Arc<JwtVerifier>,
+}
+
+impl Services {
+    /// The services a schema was built with.
+    pub fn of<'a>(ctx: &'a async_graphql::Context<'_>) -> crate::ApiResult<&'a Services> {
+        ctx.data::<Services>().map_err(|_| {
+            crate::ApiError::internal(anyhow::anyhow!("schema was built without Services data"))
+        })
+    }
+
+    pub async fn connect(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect_with_retry(&config.database_url, config.db_max_connections).await?;
+        Self::with_db(config, db).await
+    }
+
+    /// Builds the services around an existing pool (tests share one to count statements).
+    pub async fn with_db(config: Config, db: Db) -> anyhow::Result<Self> {
+        // Retrying in the background keeps the API up while NATS is down; the outbox holds events.
+        let nats = async_nats::ConnectOptions::new()
+            .retry_on_initial_connect()
+            .connect(config.nats_url.as_str())
+            .await?;
+        let redis = redis::Client::open(config.redis_url.as_str())?;
+        let verifier = Arc::new(JwtVerifier::new(config.jwt.clone()));
+        Ok(Self { config: Arc::new(config), db, nats, redis, verifier })
+    }
+}
+
+/// A subgraph as the bootstrap sees it: a name, its port and its routes.
+pub struct Subgraph {
+    pub name: &'static str,
+    pub default_port: u16,
+    pub routes: fn(&Services) -> Router,
+}
+
+/// The subgraph's routes plus health, behind the shared HTTP limits.
+pub fn app(subgraph: &Subgraph, services: &Services) -> Router {
+    let health_routes = Router::new()
+        .route("/health", get(health::health))
+        .route("/health/live", get(health::live))
+        .with_state(services.clone());
+    (subgraph.routes)(services)
+        .merge(health_routes)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves `app` on `listener` until `shutdown` fires, then lets in-flight requests finish.
+pub async fn serve(app: Router, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+/// Binds `port` on all interfaces (a port of 0 picks a free one).
+pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
+    TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Runs the given subgraphs in this process, each on its port, with one outbox relay, until a
+/// shutdown signal. Used by each subgraph's own binary and by `crm serve`.
+pub async fn run(subgraphs: &[Subgraph]) -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config);
+    let services = match Services::connect(config).await {
+        Ok(services) => services,
+        Err(err) => {
+            tracing::error!(error = %err, "could not start");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run_with(subgraphs, services, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Like [`run`], with services and the stop condition supplied by the caller.
+pub async fn run_with(
+    subgraphs: &[Subgraph],
+    services: Services,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let single = subgraphs.len() == 1;
+    for subgraph in subgraphs {
+        let port = match services.config.port {
+            Some(port) if single => port,
+            _ => subgraph.default_port,
+        };
+        let listener = bind(port).await.map_err(|err| {
+            anyhow::anyhow!("{} subgraph cannot listen on port {port}: {err}", subgraph.name)
+        })?;
+        tracing::info!(subgraph = subgraph.name, %port, "listening");
+        tasks.spawn(serve(app(subgraph, &services), listener, shutdown.clone()));
+    }
+    let relay = tokio::spawn(events::run_relay(
+        services.db.clone(),
+        services.nats.clone(),
+        shutdown.clone(),
+    ));
+
+    let mut failure = None;
+    tokio::select! {
+        () = stop => {},
+        Some(finished) = tasks.join_next() => {
+            failure = Some(anyhow::anyhow!("a server stopped unexpectedly: {finished:?}"));
+        }
+    }
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+    let _ = relay.await;
+    failure.map_or(Ok(()), Err)
+}

@@ -1,0 +1,16 @@
+//! Tracing: JSON lines in production (for log shippers), compact text elsewhere.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, Environment};
+
+/// Installs the global subscriber once; later calls (tests, several subgraphs) are no-ops.
+pub fn init(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    let result = match config.environment {
+        Environment::Production => builder.json().flatten_event(true).try_init(),
+        Environment::Development | Environment::Test => builder.compact().try_init(),
+    };
+    drop(result);
+}

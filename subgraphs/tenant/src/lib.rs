@@ -1,0 +1,29 @@
+//! The tenant subgraph: organizations and their provisioning. Registering an organization
+//! creates its row, its owner, its schema from the tenant template and a default pipeline in one
+//! transaction, so an organization either fully exists or not at all.
+
+mod graphql;
+mod provisioning;
+mod registration;
+mod subdomain;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use crm_platform::config::Environment;
+use crm_platform::{Services, Subgraph};
+
+pub use graphql::{MutationRoot, QueryRoot};
+pub use registration::{Registration, register_organization};
+pub use subdomain::Subdomain;
+
+pub type TenantSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+pub const SUBGRAPH: Subgraph = Subgraph { name: "tenant", default_port: 8081, routes };
+
+pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+}
+
+fn routes(services: &Services) -> axum::Router {
+    let schema = schema_builder(services.config.environment).data(services.clone()).finish();
+    crm_platform::graphql::routes(schema, services)
+}

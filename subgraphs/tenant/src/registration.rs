@@ -1,0 +1,110 @@
+//! `registerOrganization`: the organization, its owner and its schema, all or nothing.
+
+use chrono::Utc;
+use crm_entities::global::{membership, tenant, user};
+use crm_platform::error::is_unique_violation;
+use crm_platform::events::{self, Envelope};
+use crm_platform::ids::UserId;
+use crm_platform::password::{check_password_rules, hash_password};
+use crm_platform::text::{self, EmailAddress};
+use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
+use sea_orm::{ActiveModelTrait, DbErr, Set, TransactionTrait};
+use serde_json::json;
+
+use crate::provisioning::provision_schema;
+use crate::subdomain::Subdomain;
+
+/// A validated registration.
+pub struct Registration {
+    pub name: String,
+    pub subdomain: Subdomain,
+    pub owner_email: EmailAddress,
+    pub owner_name: String,
+    pub owner_password: String,
+}
+
+impl Registration {
+    pub fn parse(
+        name: &str,
+        subdomain: &str,
+        owner_email: &str,
+        owner_name: &str,
+        owner_password: String,
+    ) -> ApiResult<Self> {
+        check_password_rules(&owner_password)?;
+        Ok(Self {
+            name: text::required("name", name, 200)?,
+            subdomain: Subdomain::parse(subdomain)?,
+            owner_email: EmailAddress::parse("owner.email", owner_email)?,
+            owner_name: text::required("owner.name", owner_name, 200)?,
+            owner_password,
+        })
+    }
+}
+
+#[tracing::instrument(skip_all, fields(subdomain = registration.subdomain.as_str()))]
+pub async fn register_organization(
+    db: &Db,
+    registration: Registration,
+) -> ApiResult<(tenant::Model, user::Model)> {
+    // Hash before the transaction opens: it takes tens of milliseconds and needs no connection.
+    let password_hash = hash_password(registration.owner_password.clone()).await?;
+    let tenant_id = TenantId::new();
+    let user_id = UserId::new();
+    let now = Utc::now();
+
+    let txn = db.conn().begin().await?;
+    let tenant = tenant::ActiveModel {
+        id: Set(tenant_id.0),
+        name: Set(registration.name.clone()),
+        subdomain: Set(registration.subdomain.as_str().to_owned()),
+        plan: Set("free".to_owned()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| conflict_or(e, "tenants_subdomain_key", "this subdomain is already taken"))?;
+    let user = user::ActiveModel {
+        id: Set(user_id.0),
+        email: Set(registration.owner_email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        name: Set(registration.owner_name.clone()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| conflict_or(e, "users_email_key", "an account with this email already exists"))?;
+    membership::ActiveModel {
+        tenant_id: Set(tenant_id.0),
+        user_id: Set(user_id.0),
+        role: Set(Role::Owner.as_str().to_owned()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+
+    provision_schema(&txn, tenant_id).await?;
+
+    let actor = Some(user_id);
+    events::enqueue(
+        &txn,
+        &Envelope::new(tenant_id, actor, "tenant.created", json!({ "tenant_id": tenant_id, "subdomain": tenant.subdomain })),
+    )
+    .await?;
+    events::enqueue(
+        &txn,
+        &Envelope::new(tenant_id, actor, "user.created", json!({ "user_id": user_id, "role": "owner" })),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(tenant.id = %tenant_id, "organization registered");
+    Ok((tenant, user))
+}
+
+fn conflict_or(err: DbErr, constraint: &str, message: &str) -> ApiError {
+    if is_unique_violation(&err, constraint) {
+        ApiError::Conflict(message.to_owned())
+    } else {
+        err.into()
+    }
+}
