@@ -1,1 +1,82 @@
-fn main() {}
+//! `crm`: one binary for the whole product.
+//!
+//! - `crm up` — create the database if missing, migrate, run the five subgraphs (8080–8084) and
+//!   the router (4000) until Ctrl-C.
+//! - `crm serve <subgraph>…` — run some subgraphs in this process (one per deployment, say).
+//! - `crm router` — run the federation router (config path in `ROUTER_CONFIG_FILE_PATH`).
+//! - `crm migrate` — apply global and tenant template migrations.
+//! - `crm schema [--check]` — compose `router/supergraph.graphql` and `schema.graphql`.
+
+mod database;
+mod schema;
+mod targets;
+mod up;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "crm", version, about = "MTenant CRM: federated GraphQL CRM")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run everything: migrations, the five subgraphs and the router.
+    Up,
+    /// Run the named subgraphs (auth, tenant, contact, deal, communication) in this process.
+    Serve {
+        #[arg(required = true, value_parser = clap::builder::PossibleValuesParser::new(targets::NAMES))]
+        subgraphs: Vec<String>,
+    },
+    /// Run the federation router.
+    Router,
+    /// Create the database if missing and apply all migrations.
+    Migrate,
+    /// Compose the supergraph and the client schema from the subgraphs' SDL.
+    Schema {
+        /// Fail if the committed files differ instead of writing them.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Router = cli.command {
+        // The router owns its runtime and its tracing; nothing of ours may start first.
+        return crm_router::run();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Up => up::run().await,
+            Command::Serve { subgraphs } => {
+                let selected = targets::select(&subgraphs);
+                crm_platform::serve::run(&selected).await
+            }
+            Command::Migrate => report(database::migrate_from_env().await),
+            Command::Schema { check } => report(schema::compose(check)),
+            Command::Router => unreachable!("handled before the runtime starts"),
+        }
+    })
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

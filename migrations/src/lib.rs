@@ -40,3 +40,17 @@ pub async fn migrate_tenant_schema(txn: &DatabaseTransaction, schema: &SchemaNam
     scope_to_schema(txn, schema).await?;
     TenantMigrator::up(txn, None).await
 }
+
+/// Brings every tenant schema to the latest template, one transaction per tenant.
+pub async fn migrate_all_tenants(conn: &DatabaseConnection) -> Result<(), DbErr> {
+    let tenants = conn
+        .query_all(Statement::from_string(DbBackend::Postgres, "SELECT id FROM crm.tenants ORDER BY id"))
+        .await?;
+    for row in tenants {
+        let id: uuid::Uuid = row.try_get("", "id")?;
+        let txn = conn.begin().await?;
+        migrate_tenant_schema(&txn, &crm_platform::TenantId(id).schema()).await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}

@@ -86,3 +86,33 @@ mod tests {
         assert_eq!(decode_cursor("%%%").expect_err("garbage").code(), "BAD_USER_INPUT");
     }
 }
+
+/// Declares `$connection { edges: [$edge!]!, pageInfo }` and `$edge { cursor, node: $node }` for
+/// a node type whose id (a UUIDv7) is its cursor.
+#[macro_export]
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty) => {
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            pub cursor: String,
+            pub node: $node,
+        }
+
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $connection {
+            pub edges: Vec<$edge>,
+            pub page_info: $crate::pagination::PageInfo,
+        }
+
+        impl $connection {
+            pub fn new(nodes: Vec<(uuid::Uuid, $node)>, has_next_page: bool) -> Self {
+                let edges: Vec<$edge> = nodes
+                    .into_iter()
+                    .map(|(id, node)| $edge { cursor: $crate::pagination::encode_cursor(id), node })
+                    .collect();
+                let end_cursor = edges.last().map(|edge| edge.cursor.clone());
+                Self { edges, page_info: $crate::pagination::PageInfo { has_next_page, end_cursor } }
+            }
+        }
+    };
+}

@@ -96,8 +96,9 @@ impl TenantTx {
         self.tenant
     }
 
-    pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+    /// Commits; a failure is an internal error (never a raw database message for the client).
+    pub async fn commit(self) -> crate::ApiResult<()> {
+        Ok(self.txn.commit().await?)
     }
 }
 
@@ -152,4 +153,40 @@ mod tests {
             assert_eq!(SchemaName::parse(raw), Err(InvalidSchemaName), "{raw:?}");
         }
     }
+}
+
+/// Rows of entity `E` whose `column` is one of `ids`, read in one statement inside a tenant
+/// transaction. The building block of every batched loader.
+pub async fn find_by_ids<E>(
+    db: &Db,
+    tenant: TenantId,
+    column: E::Column,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: sea_orm::EntityTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let tx = TenantTx::begin(db, tenant).await?;
+    let rows = E::find().filter(column.is_in(ids)).all(&*tx).await?;
+    tx.txn.commit().await?;
+    Ok(rows)
+}
+
+/// Declares a request-scoped loader struct bound to the caller's tenant.
+#[macro_export]
+macro_rules! tenant_loader {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        pub struct $name {
+            db: $crate::Db,
+            tenant: $crate::TenantId,
+        }
+
+        impl $crate::auth::TenantLoader for $name {
+            fn new(db: $crate::Db, tenant: $crate::TenantId) -> Self {
+                Self { db, tenant }
+            }
+        }
+    };
 }

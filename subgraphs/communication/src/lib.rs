@@ -1,1 +1,24 @@
+//! The communication subgraph: activities (notes, calls, emails, meetings) and the timelines of
+//! deals and contacts (`Deal.activities`, `Contact.activities`).
 
+mod activities;
+mod graphql;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use crm_platform::config::Environment;
+use crm_platform::{Services, Subgraph};
+
+pub use graphql::{MutationRoot, QueryRoot};
+
+pub type CommunicationSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+pub const SUBGRAPH: Subgraph = Subgraph { name: "communication", default_port: 8084, routes };
+
+pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+}
+
+fn routes(services: &Services) -> axum::Router {
+    let schema = schema_builder(services.config.environment).data(services.clone()).finish();
+    crm_platform::graphql::routes(schema, services)
+}

@@ -1,1 +1,25 @@
+//! The contact subgraph: contacts and companies of the caller's tenant. It owns the `Contact` and
+//! `Company` entities; other subgraphs extend them (`Contact.deals`, `Contact.activities`).
 
+mod companies;
+mod contacts;
+mod graphql;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use crm_platform::config::Environment;
+use crm_platform::{Services, Subgraph};
+
+pub use graphql::{MutationRoot, QueryRoot};
+
+pub type ContactSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+pub const SUBGRAPH: Subgraph = Subgraph { name: "contact", default_port: 8082, routes };
+
+pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+}
+
+fn routes(services: &Services) -> axum::Router {
+    let schema = schema_builder(services.config.environment).data(services.clone()).finish();
+    crm_platform::graphql::routes(schema, services)
+}

@@ -1,1 +1,26 @@
+//! The deal subgraph: pipelines with ordered stages, deals moving through them, the deals of a
+//! contact or company, and the live `dealChanged` subscription fed from NATS.
 
+mod deals;
+mod graphql;
+mod pipelines;
+
+use async_graphql::{Schema, SchemaBuilder};
+use crm_platform::config::Environment;
+use crm_platform::{Services, Subgraph};
+
+pub use graphql::{MutationRoot, QueryRoot, SubscriptionRoot};
+
+pub type DealSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+pub const SUBGRAPH: Subgraph = Subgraph { name: "deal", default_port: 8083, routes };
+
+pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, SubscriptionRoot), environment)
+        .enable_subscription_in_federation()
+}
+
+fn routes(services: &Services) -> axum::Router {
+    let schema = schema_builder(services.config.environment).data(services.clone()).finish();
+    crm_platform::graphql::routes(schema, services)
+}

@@ -55,7 +55,7 @@ pub struct RegisterOrganizationPayload {
 
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The organization the caller's token belongs to.
     async fn current_tenant(&self, ctx: &Context<'_>) -> async_graphql::Result<Tenant> {
@@ -82,7 +82,7 @@ async fn find_tenant(ctx: &Context<'_>, caller: &Caller) -> ApiResult<Option<Ten
 
 pub struct MutationRoot;
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Creates an organization with its owner; sign in with `login` afterwards.
     async fn register_organization(

@@ -1,0 +1,94 @@
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use crm_platform::ids::UserId;
+use crm_platform::{ApiError, Caller, Role, Services};
+use uuid::Uuid;
+
+use crate::keys::AuthKeys;
+use crate::login::login;
+use crate::tokens::issue_access_token;
+use crate::users::{MemberLoader, MemberRow};
+
+/// A person, as a member of the caller's organization.
+#[derive(SimpleObject)]
+pub struct User {
+    pub id: ID,
+    #[graphql(shareable)]
+    pub email: String,
+    #[graphql(shareable)]
+    pub name: String,
+    /// The user's role in the caller's organization.
+    pub role: Role,
+}
+
+impl From<MemberRow> for User {
+    fn from(row: MemberRow) -> Self {
+        let role = row.role();
+        Self { id: row.id.into(), email: row.email, name: row.name, role }
+    }
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+    /// The organization to sign in to.
+    pub subdomain: String,
+}
+
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub user: User,
+}
+
+pub struct QueryRoot;
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// The signed-in user.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+        let caller = Caller::of(ctx)?;
+        let member = caller.loader::<MemberLoader, Uuid>().load_one(caller.user().0).await?;
+        Ok(member.map(User::from).ok_or(ApiError::Unauthenticated)?)
+    }
+
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
+        let caller = Caller::of(ctx)?;
+        let id = UserId::parse(&id, "id")?;
+        let member = caller.loader::<MemberLoader, Uuid>().load_one(id.0).await?;
+        Ok(member.map(User::from))
+    }
+}
+
+pub struct MutationRoot;
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Signs in to one organization and returns a short-lived access token.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
+        let services = Services::of(ctx)?;
+        let keys = ctx.data::<Arc<AuthKeys>>()?;
+        let membership = login(&services.db, &input.email, input.password, &input.subdomain).await?;
+        let keyring = keys.keyring().await?;
+        let token = issue_access_token(
+            keyring,
+            &services.config.jwt,
+            UserId(membership.member.id),
+            membership.tenant,
+            membership.role,
+        )?;
+        Ok(AuthPayload {
+            access_token: token.token,
+            token_type: "Bearer".to_owned(),
+            expires_in: token.expires_in,
+            user: membership.member.into(),
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! `login`: one answer for every failure, and the same work whether or not the account exists.
+
+use crm_platform::password::{MAX_PASSWORD_BYTES, verify_password};
+use crm_platform::text::EmailAddress;
+use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
+use sea_orm::{DbBackend, FromQueryResult, Statement};
+use uuid::Uuid;
+
+use crate::users::MemberRow;
+
+pub struct Membership {
+    pub member: MemberRow,
+    pub tenant: TenantId,
+    pub role: Role,
+}
+
+#[derive(FromQueryResult)]
+struct LoginRow {
+    user_id: Uuid,
+    email: String,
+    name: String,
+    tenant_id: Uuid,
+    role: String,
+    password_hash: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login(db: &Db, email: &str, password: String, subdomain: &str) -> ApiResult<Membership> {
+    let bad_credentials = || ApiError::Unauthenticated;
+    // Malformed input fails like a wrong password: login reveals nothing about accounts.
+    let email = EmailAddress::parse("email", email).ok();
+    let row = match &email {
+        Some(email) if password.len() <= MAX_PASSWORD_BYTES => {
+            LoginRow::find_by_statement(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT u.id AS user_id, u.email, u.name, t.id AS tenant_id, m.role, u.password_hash
+                 FROM crm.users u
+                 JOIN crm.memberships m ON m.user_id = u.id
+                 JOIN crm.tenants t ON t.id = m.tenant_id
+                 WHERE u.email = $1 AND t.subdomain = $2",
+                [email.as_str().into(), subdomain.into()],
+            ))
+            .one(db.conn())
+            .await?
+        }
+        _ => None,
+    };
+    let password = if password.len() <= MAX_PASSWORD_BYTES { password } else { String::new() };
+    let verified = verify_password(password, row.as_ref().map(|r| r.password_hash.clone())).await;
+    let row = row.filter(|_| verified).ok_or_else(bad_credentials)?;
+    let role = Role::parse(&row.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role")))?;
+    let member = MemberRow { id: row.user_id, email: row.email, name: row.name, role: row.role };
+    Ok(Membership { member, tenant: TenantId(row.tenant_id), role })
+}

@@ -1,0 +1,31 @@
+use async_graphql::{Context, ID, Object};
+use crm_platform::Caller;
+use crm_platform::ids::{ActivityId, ContactId, DealId};
+
+use super::types::{Activity, ContactRef, DealRef};
+use crate::activities::ActivityLoader;
+
+pub struct QueryRoot;
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    #[graphql(entity)]
+    async fn find_activity_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Activity>> {
+        let caller = Caller::of(ctx)?;
+        let id = ActivityId::parse(&id, "id")?;
+        Ok(caller.loader::<ActivityLoader, ActivityId>().load_one(id).await?.map(Activity))
+    }
+
+    /// Timelines are read in the caller's tenant, so a foreign id has an empty timeline.
+    #[graphql(entity)]
+    async fn find_deal_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<DealRef> {
+        Caller::of(ctx)?;
+        Ok(DealRef(DealId::parse(&id, "id")?))
+    }
+
+    #[graphql(entity)]
+    async fn find_contact_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ContactRef> {
+        Caller::of(ctx)?;
+        Ok(ContactRef(ContactId::parse(&id, "id")?))
+    }
+}

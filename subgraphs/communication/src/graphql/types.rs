@@ -1,0 +1,124 @@
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+use crm_entities::tenant::activity;
+use crm_platform::ids::{ContactId, DealId};
+use crm_platform::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crm_platform::{ApiError, ApiResult, Caller};
+
+use crate::activities::{ContactTimelineLoader, DealTimelineLoader, TimelinePage};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ActivityType {
+    Note,
+    Call,
+    Email,
+    Meeting,
+}
+
+impl ActivityType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Note => "note",
+            Self::Call => "call",
+            Self::Email => "email",
+            Self::Meeting => "meeting",
+        }
+    }
+
+    fn parse(raw: &str) -> Self {
+        match raw {
+            "call" => Self::Call,
+            "email" => Self::Email,
+            "meeting" => Self::Meeting,
+            _ => Self::Note,
+        }
+    }
+}
+
+/// Something that happened with a deal or contact: a note, call, email or meeting.
+pub struct Activity(pub activity::Model);
+
+#[Object]
+impl Activity {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    #[graphql(name = "type")]
+    async fn kind(&self) -> ActivityType {
+        ActivityType::parse(&self.0.kind)
+    }
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    async fn body(&self) -> Option<&str> {
+        self.0.body.as_deref()
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn deal(&self) -> Option<DealRef> {
+        self.0.deal_id.map(|id| DealRef(DealId(id)))
+    }
+    async fn contact(&self) -> Option<ContactRef> {
+        self.0.contact_id.map(|id| ContactRef(ContactId(id)))
+    }
+}
+
+fn timeline_page(first: Option<i32>, after: Option<&ID>) -> ApiResult<TimelinePage> {
+    let size = match first {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n) if n >= 1 && (n as u64) <= MAX_PAGE_SIZE => n as u64,
+        Some(_) => return Err(ApiError::bad_input("first", format!("first must be between 1 and {MAX_PAGE_SIZE}"))),
+    };
+    let after = after.map(|id| crm_platform::ids::ActivityId::parse(id, "after")).transpose()?.map(|id| id.0);
+    Ok(TimelinePage { size, after })
+}
+
+/// The deal subgraph's `Deal`, extended with its timeline.
+pub struct DealRef(pub DealId);
+
+#[Object(name = "Deal")]
+impl DealRef {
+    async fn id(&self) -> ID {
+        self.0.into()
+    }
+    /// Newest first. Pass the last activity's id as `after` for the next page.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<ID>,
+    ) -> async_graphql::Result<Vec<Activity>> {
+        let caller = Caller::of(ctx)?;
+        let page = timeline_page(first, after.as_ref())?;
+        let rows = caller.loader::<DealTimelineLoader, _>().load_one((self.0, page)).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Activity).collect())
+    }
+}
+
+/// The contact subgraph's `Contact`, extended with its timeline.
+pub struct ContactRef(pub ContactId);
+
+#[Object(name = "Contact")]
+impl ContactRef {
+    async fn id(&self) -> ID {
+        self.0.into()
+    }
+    /// Newest first. Pass the last activity's id as `after` for the next page.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<ID>,
+    ) -> async_graphql::Result<Vec<Activity>> {
+        let caller = Caller::of(ctx)?;
+        let page = timeline_page(first, after.as_ref())?;
+        let rows = caller.loader::<ContactTimelineLoader, _>().load_one((self.0, page)).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Activity).collect())
+    }
+}

@@ -1,0 +1,61 @@
+//! Companies: creation, pages, and batched lookups by id.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use chrono::Utc;
+use crm_entities::tenant::company;
+use crm_platform::tenancy::find_by_ids;
+use crm_platform::events::{self, Envelope};
+use crm_platform::ids::{CompanyId, UserId};
+use crm_platform::pagination::{PageRequest, split_page};
+use crm_platform::{ApiError, ApiResult, TenantTx};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde_json::json;
+
+pub struct NewCompany {
+    pub name: String,
+    pub domain: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(tenant.id = %tx.tenant()))]
+pub async fn create_company(tx: &TenantTx, actor: UserId, new: NewCompany) -> ApiResult<company::Model> {
+    let now = Utc::now();
+    let model = company::ActiveModel {
+        id: Set(CompanyId::new().0),
+        name: Set(new.name),
+        domain: Set(new.domain),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&**tx)
+    .await?;
+    let event = Envelope::new(tx.tenant(), Some(actor), "company.created", json!({ "company_id": model.id }));
+    events::enqueue(&**tx, &event).await?;
+    Ok(model)
+}
+
+pub async fn list_companies(tx: &TenantTx, page: &PageRequest) -> ApiResult<(Vec<company::Model>, bool)> {
+    let mut query = company::Entity::find().order_by_desc(company::Column::Id).limit(page.fetch_limit());
+    if let Some(after) = page.after {
+        query = query.filter(company::Column::Id.lt(after));
+    }
+    Ok(split_page(query.all(&**tx).await?, page))
+}
+
+crm_platform::tenant_loader!(
+    /// Companys of the caller's tenant by id, one statement per batch.
+    CompanyLoader
+);
+
+impl Loader<CompanyId> for CompanyLoader {
+    type Value = company::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[CompanyId]) -> Result<HashMap<CompanyId, company::Model>, Self::Error> {
+        let rows = find_by_ids::<company::Entity>(&self.db, self.tenant, company::Column::Id, ids.iter().map(|id| id.0))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| (CompanyId(row.id), row)).collect())
+    }
+}

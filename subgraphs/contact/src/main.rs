@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    crm_platform::serve::run(&[crm_contact::SUBGRAPH]).await
+}

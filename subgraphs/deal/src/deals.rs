@@ -1,0 +1,273 @@
+//! Deals: creation with their contacts, stage moves (each emitting `deal.stage_changed` through
+//! the outbox in the same transaction), pages, and batched lookups.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use chrono::Utc;
+use crm_entities::tenant::{deal, deal_contact, pipeline_stage};
+use crm_platform::error::is_foreign_key_violation;
+use crm_platform::events::{self, Envelope};
+use crm_platform::ids::{CompanyId, ContactId, DealId, PipelineId, StageId, UserId};
+use crm_platform::pagination::{PageRequest, split_page};
+use crm_platform::tenancy::find_by_ids;
+use crm_platform::{ApiError, ApiResult, TenantTx};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::pipelines::starting_stage;
+
+pub const STAGE_CHANGED: &str = "deal.stage_changed";
+pub const MAX_DEAL_CONTACTS: usize = 50;
+
+pub struct NewDeal {
+    pub title: String,
+    pub amount: Option<Decimal>,
+    pub currency: String,
+    pub pipeline: Option<PipelineId>,
+    pub stage: Option<StageId>,
+    pub contacts: Vec<ContactId>,
+    pub company: Option<CompanyId>,
+}
+
+/// Payload of `deal.stage_changed`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StageChanged {
+    pub deal_id: DealId,
+    pub pipeline_id: PipelineId,
+    pub from_stage_id: StageId,
+    pub to_stage_id: StageId,
+}
+
+/// ISO 4217 codes are three uppercase letters.
+pub fn parse_currency(raw: &str) -> ApiResult<String> {
+    let code = raw.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(ApiError::bad_input("currency", "currency must be an ISO 4217 code such as USD"))
+    }
+}
+
+pub fn check_amount(amount: Option<Decimal>) -> ApiResult<Option<Decimal>> {
+    let limit = Decimal::new(9_999_999_999_999_999, 2);
+    match amount {
+        Some(a) if a.is_sign_negative() || a > limit || a.scale() > 2 => Err(ApiError::bad_input(
+            "amount",
+            "amount must be between 0 and 99999999999999.99 with at most 2 decimals",
+        )),
+        other => Ok(other),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(tenant.id = %tx.tenant()))]
+pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResult<deal::Model> {
+    let stage = starting_stage(tx, new.pipeline, new.stage).await?;
+    let now = Utc::now();
+    let deal = deal::ActiveModel {
+        id: Set(DealId::new().0),
+        title: Set(new.title),
+        amount: Set(new.amount),
+        currency: Set(new.currency),
+        pipeline_id: Set(stage.pipeline_id),
+        stage_id: Set(stage.id),
+        company_id: Set(new.company.map(|c| c.0)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&**tx)
+    .await
+    .map_err(|err| reference_error(err, "deals_company_id_fkey", "companyId", "company not found"))?;
+
+    let mut contacts = new.contacts;
+    contacts.sort();
+    contacts.dedup();
+    if !contacts.is_empty() {
+        let links = contacts.iter().map(|contact| deal_contact::ActiveModel {
+            deal_id: Set(deal.id),
+            contact_id: Set(contact.0),
+        });
+        deal_contact::Entity::insert_many(links)
+            .exec(&**tx)
+            .await
+            .map_err(|err| reference_error(err, "deal_contacts_contact_id_fkey", "contactIds", "contact not found"))?;
+    }
+    let event = Envelope::new(tx.tenant(), Some(actor), "deal.created", json!({ "deal_id": deal.id }));
+    events::enqueue(&**tx, &event).await?;
+    Ok(deal)
+}
+
+fn reference_error(err: DbErr, constraint: &str, field: &'static str, message: &str) -> ApiError {
+    if is_foreign_key_violation(&err, constraint) {
+        ApiError::bad_input(field, message)
+    } else {
+        err.into()
+    }
+}
+
+/// Moves a deal to `stage` of its own pipeline. Moving to the current stage changes nothing and
+/// emits nothing.
+#[tracing::instrument(skip_all, fields(tenant.id = %tx.tenant(), deal.id = %id))]
+pub async fn move_deal(tx: &TenantTx, actor: UserId, id: DealId, stage: StageId) -> ApiResult<deal::Model> {
+    let deal = deal::Entity::find_by_id(id.0)
+        .lock_exclusive()
+        .one(&**tx)
+        .await?
+        .ok_or(ApiError::NotFound("deal"))?;
+    if deal.stage_id == stage.0 {
+        return Ok(deal);
+    }
+    let target = pipeline_stage::Entity::find_by_id(stage.0)
+        .one(&**tx)
+        .await?
+        .filter(|s| s.pipeline_id == deal.pipeline_id)
+        .ok_or_else(|| ApiError::bad_input("stageId", "stage is not in the deal's pipeline"))?;
+
+    let from = deal.stage_id;
+    let mut active: deal::ActiveModel = deal.into();
+    active.stage_id = Set(target.id);
+    active.updated_at = Set(Utc::now());
+    let moved = active.update(&**tx).await?;
+
+    let changed = StageChanged {
+        deal_id: id,
+        pipeline_id: PipelineId(moved.pipeline_id),
+        from_stage_id: StageId(from),
+        to_stage_id: StageId(target.id),
+    };
+    let data = serde_json::to_value(&changed).map_err(ApiError::internal)?;
+    events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), STAGE_CHANGED, data.clone())).await?;
+    let closing = match target.kind.as_str() {
+        "won" => Some("deal.closed_won"),
+        "lost" => Some("deal.closed_lost"),
+        _ => None,
+    };
+    if let Some(event_type) = closing {
+        events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), event_type, data)).await?;
+    }
+    Ok(moved)
+}
+
+pub struct DealFilter {
+    pub pipeline: Option<PipelineId>,
+    pub stage: Option<StageId>,
+}
+
+/// Newest first.
+pub async fn list_deals(tx: &TenantTx, filter: &DealFilter, page: &PageRequest) -> ApiResult<(Vec<deal::Model>, bool)> {
+    let mut query = deal::Entity::find().order_by_desc(deal::Column::Id).limit(page.fetch_limit());
+    if let Some(after) = page.after {
+        query = query.filter(deal::Column::Id.lt(after));
+    }
+    if let Some(pipeline) = filter.pipeline {
+        query = query.filter(deal::Column::PipelineId.eq(pipeline.0));
+    }
+    if let Some(stage) = filter.stage {
+        query = query.filter(deal::Column::StageId.eq(stage.0));
+    }
+    Ok(split_page(query.all(&**tx).await?, page))
+}
+
+crm_platform::tenant_loader!(
+    /// Deals by id.
+    DealLoader
+);
+
+impl Loader<DealId> for DealLoader {
+    type Value = deal::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, deal::Model>, Self::Error> {
+        let rows = find_by_ids::<deal::Entity>(&self.db, self.tenant, deal::Column::Id, ids.iter().map(|id| id.0))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| (DealId(row.id), row)).collect())
+    }
+}
+
+crm_platform::tenant_loader!(
+    /// The deals of each contact, newest first: two statements per batch, whatever its size.
+    DealsOfContactLoader
+);
+
+impl Loader<ContactId> for DealsOfContactLoader {
+    type Value = Vec<deal::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[ContactId]) -> Result<HashMap<ContactId, Self::Value>, Self::Error> {
+        let tx = TenantTx::begin(&self.db, self.tenant).await.map_err(ApiError::from)?;
+        let links = deal_contact::Entity::find()
+            .filter(deal_contact::Column::ContactId.is_in(ids.iter().map(|id| id.0)))
+            .all(&*tx)
+            .await
+            .map_err(ApiError::from)?;
+        let deals: HashMap<uuid::Uuid, deal::Model> = deal::Entity::find()
+            .filter(deal::Column::Id.is_in(links.iter().map(|link| link.deal_id)))
+            .all(&*tx)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(|deal| (deal.id, deal))
+            .collect();
+        tx.commit().await?;
+        let mut by_contact: HashMap<ContactId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        for link in &links {
+            if let Some(deal) = deals.get(&link.deal_id) {
+                by_contact.entry(ContactId(link.contact_id)).or_default().push(deal.clone());
+            }
+        }
+        for list in by_contact.values_mut() {
+            list.sort_by(|a, b| b.id.cmp(&a.id));
+        }
+        Ok(by_contact)
+    }
+}
+
+crm_platform::tenant_loader!(
+    /// The contact ids linked to each deal.
+    ContactsOfDealLoader
+);
+
+impl Loader<DealId> for ContactsOfDealLoader {
+    type Value = Vec<ContactId>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, Self::Value>, Self::Error> {
+        let links = find_by_ids::<deal_contact::Entity>(&self.db, self.tenant, deal_contact::Column::DealId, ids.iter().map(|id| id.0))
+            .await
+            .map_err(ApiError::from)?;
+        let mut by_deal: HashMap<DealId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        for link in links {
+            by_deal.entry(DealId(link.deal_id)).or_default().push(ContactId(link.contact_id));
+        }
+        Ok(by_deal)
+    }
+}
+
+crm_platform::tenant_loader!(
+    /// The deals of each company, newest first.
+    DealsOfCompanyLoader
+);
+
+impl Loader<CompanyId> for DealsOfCompanyLoader {
+    type Value = Vec<deal::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[CompanyId]) -> Result<HashMap<CompanyId, Self::Value>, Self::Error> {
+        let mut rows = find_by_ids::<deal::Entity>(&self.db, self.tenant, deal::Column::CompanyId, ids.iter().map(|id| id.0))
+            .await
+            .map_err(ApiError::from)?;
+        rows.sort_by(|a, b| b.id.cmp(&a.id));
+        let mut by_company: HashMap<CompanyId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        for deal in rows {
+            if let Some(company) = deal.company_id {
+                by_company.entry(CompanyId(company)).or_default().push(deal);
+            }
+        }
+        Ok(by_company)
+    }
+}

@@ -1,0 +1,8 @@
+mod mutation;
+mod query;
+mod subscription;
+mod types;
+
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;

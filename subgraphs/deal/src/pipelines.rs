@@ -1,0 +1,107 @@
+//! Pipelines and their stages.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use crm_entities::tenant::{pipeline, pipeline_stage};
+use crm_platform::ids::{PipelineId, StageId};
+use crm_platform::tenancy::find_by_ids;
+use crm_platform::{ApiError, ApiResult, TenantTx};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// All pipelines, the default first.
+pub async fn list_pipelines(tx: &TenantTx) -> ApiResult<Vec<pipeline::Model>> {
+    Ok(pipeline::Entity::find()
+        .order_by_desc(pipeline::Column::IsDefault)
+        .order_by_asc(pipeline::Column::Id)
+        .all(&**tx)
+        .await?)
+}
+
+/// The stage a new deal starts in: `stage` if given (it must lie in `pipeline`, if that is given
+/// too), else the first stage of `pipeline`, else the first stage of the default pipeline.
+pub async fn starting_stage(
+    tx: &TenantTx,
+    pipeline: Option<PipelineId>,
+    stage: Option<StageId>,
+) -> ApiResult<pipeline_stage::Model> {
+    if let Some(stage_id) = stage {
+        let found = pipeline_stage::Entity::find_by_id(stage_id.0).one(&**tx).await?;
+        return match found {
+            Some(stage) if pipeline.is_none_or(|p| p.0 == stage.pipeline_id) => Ok(stage),
+            Some(_) => Err(ApiError::bad_input("stageId", "stage is not in the given pipeline")),
+            None => Err(ApiError::bad_input("stageId", "stage not found")),
+        };
+    }
+    let pipeline_id = match pipeline {
+        Some(id) => id.0,
+        None => pipeline::Entity::find()
+            .filter(pipeline::Column::IsDefault.eq(true))
+            .one(&**tx)
+            .await?
+            .ok_or_else(|| ApiError::bad_input("pipelineId", "there is no default pipeline"))?
+            .id,
+    };
+    pipeline_stage::Entity::find()
+        .filter(pipeline_stage::Column::PipelineId.eq(pipeline_id))
+        .order_by_asc(pipeline_stage::Column::Position)
+        .one(&**tx)
+        .await?
+        .ok_or_else(|| ApiError::bad_input("pipelineId", "pipeline not found"))
+}
+
+crm_platform::tenant_loader!(
+    /// Stages by id.
+    StageLoader
+);
+
+impl Loader<StageId> for StageLoader {
+    type Value = pipeline_stage::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[StageId]) -> Result<HashMap<StageId, pipeline_stage::Model>, Self::Error> {
+        let rows = find_by_ids::<pipeline_stage::Entity>(&self.db, self.tenant, pipeline_stage::Column::Id, ids.iter().map(|id| id.0))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| (StageId(row.id), row)).collect())
+    }
+}
+
+crm_platform::tenant_loader!(
+    /// Pipelines by id.
+    PipelineLoader
+);
+
+impl Loader<PipelineId> for PipelineLoader {
+    type Value = pipeline::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[PipelineId]) -> Result<HashMap<PipelineId, pipeline::Model>, Self::Error> {
+        let rows = find_by_ids::<pipeline::Entity>(&self.db, self.tenant, pipeline::Column::Id, ids.iter().map(|id| id.0))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(rows.into_iter().map(|row| (PipelineId(row.id), row)).collect())
+    }
+}
+
+crm_platform::tenant_loader!(
+    /// The ordered stages of each pipeline.
+    StagesOfPipelineLoader
+);
+
+impl Loader<PipelineId> for StagesOfPipelineLoader {
+    type Value = Vec<pipeline_stage::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[PipelineId]) -> Result<HashMap<PipelineId, Self::Value>, Self::Error> {
+        let mut rows = find_by_ids::<pipeline_stage::Entity>(&self.db, self.tenant, pipeline_stage::Column::PipelineId, ids.iter().map(|id| id.0))
+            .await
+            .map_err(ApiError::from)?;
+        rows.sort_by_key(|stage| stage.position);
+        let mut by_pipeline: HashMap<PipelineId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        for stage in rows {
+            by_pipeline.entry(PipelineId(stage.pipeline_id)).or_default().push(stage);
+        }
+        Ok(by_pipeline)
+    }
+}
