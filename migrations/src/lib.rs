@@ -54,3 +54,33 @@ pub async fn migrate_all_tenants(conn: &DatabaseConnection) -> Result<(), DbErr>
     }
     Ok(())
 }
+
+/// Creates the database named in `url` if it does not exist yet.
+pub async fn ensure_database(url: &str) -> Result<(), DbErr> {
+    let invalid = || DbErr::Custom("DATABASE_URL must end in a database name of letters, digits, '_' or '-'".into());
+    let (server, name) = url
+        .rsplit_once('/')
+        .map(|(server, rest)| (server, rest.split('?').next().unwrap_or_default()))
+        .ok_or_else(invalid)?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(invalid());
+    }
+    let admin = sea_orm::Database::connect(format!("{server}/postgres")).await?;
+    let exists = admin
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            [name.into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        // Two processes may race here; the loser sees duplicate_database, which is fine.
+        if let Err(err) = admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await {
+            if !err.to_string().contains("already exists") {
+                return Err(err);
+            }
+        }
+    }
+    Ok(())
+}

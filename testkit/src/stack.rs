@@ -1,0 +1,218 @@
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crm_platform::config::Config;
+use crm_platform::serve::{Services, app, serve};
+use crm_platform::{Db, Subgraph, events};
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+/// The database tests use; `TEST_DATABASE_URL` overrides it.
+pub fn test_database() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/crm_test".to_owned())
+}
+
+/// Configuration for tests: the test database and verification against `jwks_url`.
+pub fn test_config(jwks_url: &str) -> Config {
+    let database = test_database();
+    let jwks_url = jwks_url.to_owned();
+    Config::from_lookup(move |key| match key {
+        "DATABASE_URL" => Some(database.clone()),
+        "JWKS_URL" => Some(jwks_url.clone()),
+        "ENVIRONMENT" => Some("test".to_owned()),
+        "DB_MAX_CONNECTIONS" => Some("8".to_owned()),
+        "LOG_LEVEL" => Some(std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".to_owned())),
+        _ => None,
+    })
+    .expect("test configuration is valid")
+}
+
+static MIGRATED: OnceCell<()> = OnceCell::const_new();
+
+/// Creates and migrates the test database once per test process.
+pub async fn migrated_database() -> String {
+    let url = test_database();
+    MIGRATED
+        .get_or_init(|| async {
+            crm_migrations::ensure_database(&url).await.expect("create test database");
+            let conn = sea_orm::Database::connect(&url).await.expect("connect to test database");
+            crm_migrations::migrate_global(&conn).await.expect("global migrations");
+        })
+        .await;
+    url
+}
+
+fn subgraphs() -> [Subgraph; 5] {
+    [
+        crm_auth::SUBGRAPH,
+        crm_tenant::SUBGRAPH,
+        crm_contact::SUBGRAPH,
+        crm_deal::SUBGRAPH,
+        crm_communication::SUBGRAPH,
+    ]
+}
+
+pub struct TestStack {
+    /// The pool every subgraph uses: its statement counter covers all their SQL.
+    pub db: Db,
+    pub services: Services,
+    subgraph_urls: HashMap<&'static str, String>,
+    router_port: Option<u16>,
+    router: Option<Child>,
+    run_dir: Option<PathBuf>,
+    shutdown: CancellationToken,
+    pub(crate) http: reqwest::Client,
+}
+
+impl TestStack {
+    /// Subgraphs only; requests go straight to them.
+    pub async fn subgraphs() -> Self {
+        Self::start(None).await
+    }
+
+    /// Subgraphs and the router, started from the `crm` binary at `crm_bin`.
+    pub async fn with_router(crm_bin: &str) -> Self {
+        Self::start(Some(crm_bin)).await
+    }
+
+    async fn start(crm_bin: Option<&str>) -> Self {
+        let _ = migrated_database().await;
+        let mut listeners = Vec::new();
+        for subgraph in subgraphs() {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind subgraph port");
+            listeners.push((subgraph, listener));
+        }
+        let port_of = |name: &str| {
+            listeners
+                .iter()
+                .find(|(s, _)| s.name == name)
+                .and_then(|(_, l)| l.local_addr().ok())
+                .map(|a| a.port())
+                .expect("bound")
+        };
+        let jwks_url = format!("http://127.0.0.1:{}/.well-known/jwks.json", port_of("auth"));
+        let config = test_config(&jwks_url);
+        crm_platform::telemetry::init(&config);
+        let db = Db::connect(&config.database_url, config.db_max_connections).await.expect("pool");
+        let relay_db = Db::connect(&config.database_url, 2).await.expect("relay pool");
+        let services = Services::with_db(config, db.clone()).await.expect("services");
+
+        let shutdown = CancellationToken::new();
+        let mut subgraph_urls = HashMap::new();
+        for (subgraph, listener) in listeners {
+            let port = listener.local_addr().expect("addr").port();
+            subgraph_urls.insert(subgraph.name, format!("http://127.0.0.1:{port}"));
+            tokio::spawn(serve(app(&subgraph, &services), listener, shutdown.clone()));
+        }
+        // Statements of the relay go through its own pool, so they never disturb counts.
+        tokio::spawn(events::run_relay(relay_db, services.nats.clone(), shutdown.clone()));
+
+        let mut stack = Self {
+            db,
+            services,
+            subgraph_urls,
+            router_port: None,
+            router: None,
+            run_dir: None,
+            shutdown,
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("http client"),
+        };
+        if let Some(bin) = crm_bin {
+            stack.start_router(bin, &jwks_url).await;
+        }
+        stack
+    }
+
+    async fn start_router(&mut self, bin: &str, jwks_url: &str) {
+        let port = free_port().await;
+        let run_dir = std::env::temp_dir().join(format!("crm-test-router-{}", uuid::Uuid::new_v4().simple()));
+        let config = crm_router::write_run_dir(&run_dir).expect("router run dir");
+        let mut command = Command::new(bin);
+        command
+            .arg("router")
+            .env(crm_router::CONFIG_PATH_VAR, &config)
+            .env("PORT", port.to_string())
+            .env("ROUTER_HOST", "127.0.0.1")
+            .env("JWKS_URL", jwks_url)
+            .env("LOG_LEVEL", "warn")
+            .env("CARGO", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .kill_on_drop(true);
+        for (name, var) in [
+            ("auth", "AUTH_URL"),
+            ("tenant", "TENANT_URL"),
+            ("contact", "CONTACT_URL"),
+            ("deal", "DEAL_URL"),
+            ("communication", "COMMUNICATION_URL"),
+        ] {
+            command.env(var, format!("{}/graphql", self.subgraph_urls[name]));
+        }
+        self.router = Some(command.spawn().expect("spawn router"));
+        self.router_port = Some(port);
+        self.run_dir = Some(run_dir);
+        self.wait_for_router().await;
+    }
+
+    async fn wait_for_router(&mut self) {
+        let url = self.router_url();
+        for _ in 0..300 {
+            if let Some(router) = self.router.as_mut() {
+                if let Ok(Some(status)) = router.try_wait() {
+                    panic!("router exited during start: {status}");
+                }
+            }
+            let probe = self
+                .http
+                .post(&url)
+                .json(&serde_json::json!({ "query": "{ __typename }" }))
+                .send()
+                .await;
+            if probe.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("router did not answer on {url} within 30 s");
+    }
+
+    /// `http://127.0.0.1:<port>/graphql` of the router.
+    pub fn router_url(&self) -> String {
+        format!("http://127.0.0.1:{}/graphql", self.router_port.expect("stack has a router"))
+    }
+
+    pub fn router_ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/graphql", self.router_port.expect("stack has a router"))
+    }
+
+    /// Base URL (`http://127.0.0.1:<port>`) of one subgraph.
+    pub fn subgraph_url(&self, name: &str) -> &str {
+        &self.subgraph_urls[name]
+    }
+
+    pub fn shared(self) -> Arc<Self> {
+        Arc::new(self)
+    }
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(router) = self.router.as_mut() {
+            let _ = router.start_kill();
+        }
+        if let Some(dir) = &self.run_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+async fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("addr").port()
+}

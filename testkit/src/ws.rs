@@ -1,0 +1,65 @@
+//! A minimal graphql-transport-ws client, speaking the protocol as `graphql-ws` clients do.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub struct WsClient {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl WsClient {
+    /// Connects and completes `connection_init` / `connection_ack`.
+    pub async fn connect(url: &str, token: Option<&str>) -> anyhow::Result<Self> {
+        let mut request = url.into_client_request()?;
+        request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut client = Self { socket };
+        let payload = match token {
+            Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
+            None => json!({}),
+        };
+        client.send(json!({ "type": "connection_init", "payload": payload })).await?;
+        match client.next_message(Duration::from_secs(10)).await {
+            Some(message) if message["type"] == "connection_ack" => Ok(client),
+            other => anyhow::bail!("expected connection_ack, got {other:?}"),
+        }
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
+            .await
+    }
+
+    async fn send(&mut self, message: Value) -> anyhow::Result<()> {
+        self.socket.send(Message::text(message.to_string())).await?;
+        Ok(())
+    }
+
+    /// The next protocol message other than ping/pong, or `None` on timeout or close.
+    pub async fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()??.ok()?;
+            let Message::Text(text) = frame else {
+                if let Message::Close(_) = frame {
+                    return None;
+                }
+                continue;
+            };
+            let message: Value = serde_json::from_str(text.as_str()).ok()?;
+            match message["type"].as_str() {
+                Some("ping") => {
+                    let _ = self.send(json!({ "type": "pong" })).await;
+                }
+                Some("pong") => {}
+                _ => return Some(message),
+            }
+        }
+    }
+}
