@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
@@ -54,7 +54,8 @@ where
     }
 }
 
-/// Gives parse and validation failures a stable `extensions.code`.
+/// Gives parse and validation failures a stable `extensions.code`, and argument coercion
+/// failures (the only execution errors our resolvers do not code themselves) BAD_USER_INPUT.
 struct RequestErrorCodes;
 
 impl ExtensionFactory for RequestErrorCodes {
@@ -91,6 +92,17 @@ impl Extension for RequestErrorCodes {
         next.run(ctx)
             .await
             .map_err(|errors| errors.into_iter().map(|e| with_code(e, VALIDATION_FAILED)).collect())
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        let mut response = next.run(ctx, operation_name).await;
+        response.errors = response.errors.into_iter().map(|e| with_code(e, "BAD_USER_INPUT")).collect();
+        response
     }
 }
 
@@ -170,11 +182,27 @@ where
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let auth = authenticate(&endpoint.services, authorization).await;
     if matches!(auth, RequestAuth::Rejected) {
-        return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "invalid or expired token");
+        // 200, as GraphQL over application/json answers execution errors: the router would
+        // otherwise add a transport error to the client's UNAUTHENTICATED.
+        return error_response(StatusCode::OK, "UNAUTHENTICATED", "invalid or expired token");
     }
     let response = endpoint.schema.execute(request.data(auth)).await;
-    let status = if is_request_error(&response) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    // GraphQL over HTTP: request errors are 4xx for `application/graphql-response+json` clients;
+    // `application/json` clients (the router among them) get 200 with the errors.
+    let status = if is_request_error(&response) && accepts_graphql_response(&headers) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     (status, axum::Json(response)).into_response()
+}
+
+fn accepts_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/graphql-response+json"))
 }
 
 /// A response that failed before execution (parse or validation) is a client error: 400.

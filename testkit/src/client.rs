@@ -48,7 +48,12 @@ pub struct Org {
 
 impl TestStack {
     pub async fn post(&self, url: &str, token: Option<&str>, query: &str, variables: Value) -> GraphqlResponse {
-        let mut request = self.http.post(url).json(&json!({ "query": query, "variables": variables }));
+        // What current GraphQL clients send: request errors then come back as HTTP 4xx.
+        let mut request = self
+            .http
+            .post(url)
+            .header("accept", "application/graphql-response+json, application/json;q=0.9")
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

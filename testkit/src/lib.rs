@@ -4,7 +4,8 @@
 //! parallel against one database without seeing each other.
 
 mod client;
-mod stack;
+pub mod stack;
+
 mod tokens;
 pub mod ws;
 

@@ -1,0 +1,70 @@
+//! Access tokens: missing, tampered, expired or foreign tokens are UNAUTHENTICATED, through the
+//! router and at each subgraph.
+
+use chrono::Utc;
+use crm_testkit::{TestStack, mint_token};
+use serde_json::json;
+
+const CRM: &str = env!("CARGO_BIN_EXE_crm");
+const QUERY: &str = "{ contacts(first: 1) { edges { node { id } } } }";
+
+fn claims(org: &crm_testkit::Org, exp_offset: i64) -> serde_json::Value {
+    let now = Utc::now().timestamp();
+    json!({
+        "sub": org.user_id, "tenant": org.tenant_id, "role": "owner", "sid": uuid::Uuid::now_v7(),
+        "iss": "mtenant-crm", "aud": "mtenant-crm-api", "iat": now - 1000, "nbf": now - 1000, "exp": now + exp_offset,
+    })
+}
+
+#[tokio::test]
+async fn bad_tokens_are_unauthenticated_everywhere() {
+    let stack = TestStack::with_router(CRM).await;
+    let org = stack.register_org("Tokens").await;
+
+    let valid = mint_token(&stack.db, &claims(&org, 600)).await;
+    let expired = mint_token(&stack.db, &claims(&org, -120)).await;
+    let tampered = {
+        // Same header and signature, a different payload: the signature no longer matches.
+        let forged = mint_token(&stack.db, &json!({ "sub": org.user_id, "tenant": uuid::Uuid::now_v7(), "role": "owner" })).await;
+        let parts: Vec<&str> = org.token.split('.').collect();
+        let forged_payload = forged.split('.').nth(1).expect("payload");
+        format!("{}.{}.{}", parts[0], forged_payload, parts[2])
+    };
+    let wrong_audience = {
+        let mut c = claims(&org, 600);
+        c["aud"] = json!("someone-else");
+        mint_token(&stack.db, &c).await
+    };
+    let unsigned = {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), b64.encode(claims(&org, 600).to_string()))
+    };
+
+    // The minted valid token works, so the rejections below are about the defects alone.
+    stack.router(Some(&valid), QUERY, json!({})).await.ok();
+
+    for (label, token) in [
+        ("no token", None),
+        ("expired", Some(expired.as_str())),
+        ("tampered", Some(tampered.as_str())),
+        ("wrong audience", Some(wrong_audience.as_str())),
+        ("alg none", Some(unsigned.as_str())),
+        ("garbage", Some("not-a-jwt")),
+    ] {
+        let through_router = stack.router(token, QUERY, json!({})).await;
+        assert_eq!(through_router.error_codes(), ["UNAUTHENTICATED"], "{label} via router: {:?}", through_router.body);
+        assert!(through_router.body["data"].is_null() || through_router.body["data"]["contacts"].is_null(), "{label}");
+        for subgraph in ["contact", "deal", "communication", "tenant", "auth"] {
+            let query = match subgraph {
+                "deal" => "{ pipelines { id } }",
+                "tenant" => "{ currentTenant { id } }",
+                "auth" => "{ me { id } }",
+                "communication" => r#"{ _entities(representations: [{ __typename: "Deal", id: "0194f0c2-7d2a-7cc1-9b1e-3f5a1b2c3d4e" }]) { __typename } }"#,
+                _ => QUERY,
+            };
+            let direct = stack.subgraph(subgraph, token, query, json!({})).await;
+            assert_eq!(direct.error_codes(), ["UNAUTHENTICATED"], "{label} at {subgraph}: {:?}", direct.body);
+        }
+    }
+}

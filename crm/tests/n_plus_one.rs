@@ -1,0 +1,54 @@
+//! N parents cost the same SQL as 5: every list and entity lookup is batched.
+
+use crm_testkit::{Org, TestStack};
+use serde_json::json;
+
+const CRM: &str = env!("CARGO_BIN_EXE_crm");
+const NESTED: &str = "{ contacts(first: 50) { edges { node { firstName deals { title activities { subject } } } } } }";
+
+async fn seed(stack: &TestStack, org: &Org, contacts: usize) {
+    let token = Some(org.token.as_str());
+    for n in 0..contacts {
+        let contact = stack
+            .subgraph("contact", token, "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }", json!({ "i": { "firstName": format!("c{n}") } }))
+            .await;
+        let contact = contact.ok()["createContact"]["id"].clone();
+        let deal = stack
+            .subgraph("deal", token, "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }", json!({ "i": { "title": format!("d{n}"), "currency": "USD", "contactIds": [contact] } }))
+            .await;
+        let deal = deal.ok()["createDeal"]["id"].clone();
+        for subject in ["one", "two"] {
+            stack
+                .subgraph("communication", token, "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }", json!({ "i": { "type": "NOTE", "subject": subject, "dealId": deal } }))
+                .await
+                .ok();
+        }
+    }
+}
+
+async fn statements_for(stack: &TestStack, org: &Org, contacts: usize) -> u64 {
+    let before = stack.db.statement_count();
+    let response = stack.router(Some(&org.token), NESTED, json!({})).await;
+    let after = stack.db.statement_count();
+    let edges = response.ok()["contacts"]["edges"].as_array().expect("edges").clone();
+    assert_eq!(edges.len(), contacts);
+    for edge in &edges {
+        assert_eq!(edge["node"]["deals"][0]["activities"].as_array().map(Vec::len), Some(2), "{edge}");
+    }
+    after - before
+}
+
+#[tokio::test]
+async fn nested_query_costs_the_same_for_5_and_50_contacts() {
+    let stack = TestStack::with_router(CRM).await;
+    let small = stack.register_org("Five").await;
+    let large = stack.register_org("Fifty").await;
+    seed(&stack, &small, 5).await;
+    seed(&stack, &large, 50).await;
+
+    let for_5 = statements_for(&stack, &small, 5).await;
+    let for_50 = statements_for(&stack, &large, 50).await;
+    println!("SQL statements for contacts(first: 50){{ deals {{ activities }} }}: 5 contacts → {for_5}, 50 contacts → {for_50}");
+    assert_eq!(for_5, for_50);
+    assert!(for_5 <= 16, "three batched reads, each BEGIN + scope + SELECT(s) + COMMIT: got {for_5}");
+}

@@ -1,0 +1,151 @@
+//! The tenant scope lives and dies with its transaction (RELIABILITY T1–T3): with a pool of one
+//! connection, a search_path never survives a commit, a rollback, a savepoint rollback or a
+//! cancelled request.
+
+use std::time::Duration;
+
+use crm_platform::tenancy::{SchemaName, scope_to_schema};
+use crm_platform::{Db, TenantId, TenantTx};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+const DEFAULT_SEARCH_PATH: &str = "\"$user\", public";
+
+/// A tenant schema and a same-named table in `public`, so a leaked or missing scope shows up as
+/// reading the wrong table.
+struct Fixture {
+    db: Db,
+    a: TenantId,
+    b: TenantId,
+    table: String,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let url = crm_testkit::stack::migrated_database().await;
+        let db = Db::connect(&url, 1).await.expect("pool of one");
+        let table = format!("marker_{}", uuid::Uuid::new_v4().simple());
+        let (a, b) = (TenantId::new(), TenantId::new());
+        for schema in [a.schema(), b.schema()] {
+            exec(&db, &format!("CREATE SCHEMA {}", schema.quoted())).await;
+            exec(&db, &format!("CREATE TABLE {}.{table} (tag text NOT NULL)", schema.quoted())).await;
+        }
+        exec(&db, &format!("CREATE TABLE public.{table} (tag text NOT NULL)")).await;
+        Self { db, a, b, table }
+    }
+
+    async fn search_path(&self) -> String {
+        let row = self.db.conn().query_one(Statement::from_string(DbBackend::Postgres, "SHOW search_path")).await.expect("show");
+        row.expect("row").try_get_by_index(0).expect("text")
+    }
+
+    async fn count_unscoped(&self) -> i64 {
+        count(self.db.conn(), &self.table).await
+    }
+
+    async fn cleanup(self) {
+        for schema in [self.a.schema(), self.b.schema()] {
+            exec(&self.db, &format!("DROP SCHEMA {} CASCADE", schema.quoted())).await;
+        }
+        exec(&self.db, &format!("DROP TABLE public.{}", self.table)).await;
+    }
+}
+
+async fn exec(db: &Db, sql: &str) {
+    db.conn().execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn count(conn: &impl ConnectionTrait, table: &str) -> i64 {
+    let row = conn
+        .query_one(Statement::from_string(DbBackend::Postgres, format!("SELECT count(*) FROM {table}")))
+        .await
+        .expect("count")
+        .expect("row");
+    row.try_get_by_index(0).expect("count")
+}
+
+async fn insert(tx: &TenantTx, table: &str) {
+    tx.execute_unprepared(&format!("INSERT INTO {table} (tag) VALUES ('{}')", tx.tenant())).await.expect("insert");
+}
+
+#[tokio::test]
+async fn t1_scope_never_reaches_the_next_request_on_the_connection() {
+    let f = Fixture::new().await;
+    let tx = TenantTx::begin(&f.db, f.a).await.expect("begin");
+    insert(&tx, &f.table).await;
+    assert_eq!(count(&*tx, &f.table).await, 1, "inside the scope the tenant's table is read");
+    tx.commit().await.expect("commit");
+
+    assert_eq!(f.search_path().await, DEFAULT_SEARCH_PATH);
+    assert_eq!(f.count_unscoped().await, 0, "an unscoped request reads public, none of A's rows");
+    let tx = TenantTx::begin(&f.db, f.b).await.expect("begin");
+    assert_eq!(count(&*tx, &f.table).await, 0, "tenant B sees none of A's rows");
+    tx.commit().await.expect("commit");
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn t2_scope_ends_at_commit_rollback_and_savepoint_rollback() {
+    let f = Fixture::new().await;
+    let tx = TenantTx::begin(&f.db, f.a).await.expect("begin");
+    tx.commit().await.expect("commit");
+    assert_eq!(f.search_path().await, DEFAULT_SEARCH_PATH, "after COMMIT");
+
+    let tx = TenantTx::begin(&f.db, f.a).await.expect("begin");
+    insert(&tx, &f.table).await;
+    drop(tx);
+    assert_eq!(f.search_path().await, DEFAULT_SEARCH_PATH, "after ROLLBACK");
+    let tx = TenantTx::begin(&f.db, f.a).await.expect("begin");
+    assert_eq!(count(&*tx, &f.table).await, 0, "the rolled back insert is gone");
+    drop(tx);
+
+    let txn = f.db.conn().begin().await.expect("begin");
+    txn.execute_unprepared("SAVEPOINT s").await.expect("savepoint");
+    scope_to_schema(&txn, &f.a.schema()).await.expect("scope");
+    txn.execute_unprepared("ROLLBACK TO SAVEPOINT s").await.expect("rollback to");
+    let row = txn
+        .query_one(Statement::from_string(DbBackend::Postgres, "SELECT current_setting('search_path')"))
+        .await
+        .expect("setting")
+        .expect("row");
+    let path: String = row.try_get_by_index(0).expect("text");
+    assert_eq!(path, DEFAULT_SEARCH_PATH, "after ROLLBACK TO SAVEPOINT, inside the transaction");
+    txn.commit().await.expect("commit");
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn t3_a_cancelled_request_leaves_no_transaction_scope_or_write() {
+    let f = Fixture::new().await;
+    let cancelled = tokio::time::timeout(Duration::from_millis(200), async {
+        let tx = TenantTx::begin(&f.db, f.a).await.expect("begin");
+        insert(&tx, &f.table).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        tx.commit().await.expect("never reached");
+    })
+    .await;
+    assert!(cancelled.is_err(), "the request was cut off before committing");
+
+    assert_eq!(f.search_path().await, DEFAULT_SEARCH_PATH);
+    let row = f
+        .db
+        .conn()
+        // The cancelled transaction had written, so it held an xid; a fresh one has none.
+        .query_one(Statement::from_string(DbBackend::Postgres, "SELECT pg_current_xact_id_if_assigned() IS NULL"))
+        .await
+        .expect("query")
+        .expect("row");
+    let fresh: bool = row.try_get_by_index(0).expect("bool");
+    assert!(fresh, "no transaction was left open on the connection");
+    let tx = TenantTx::begin(&f.db, f.a).await.expect("begin");
+    assert_eq!(count(&*tx, &f.table).await, 0, "nothing of the cancelled request was written");
+    drop(tx);
+    f.cleanup().await;
+}
+
+#[test]
+fn t7_a_schema_list_is_never_a_tenant_schema() {
+    let a = TenantId::new().schema();
+    let b = TenantId::new().schema();
+    assert!(SchemaName::parse(&format!("{},{}", a.as_str(), b.as_str())).is_err());
+    assert!(SchemaName::parse(&format!("{}, public", a.as_str())).is_err());
+}
