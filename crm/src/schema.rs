@@ -29,7 +29,10 @@ pub fn subgraph_sdls() -> Vec<(&'static str, u16, String)> {
 pub fn compose(check: bool) -> anyhow::Result<()> {
     let root = std::env::current_dir()?;
     let script = root.join("router/compose/compose.mjs");
-    anyhow::ensure!(script.exists(), "run this from the repository root (router/compose/compose.mjs not found)");
+    anyhow::ensure!(
+        script.exists(),
+        "run this from the repository root (router/compose/compose.mjs not found)"
+    );
     anyhow::ensure!(
         root.join("router/compose/node_modules").exists(),
         "composition needs its npm packages: run `npm ci --prefix router/compose`"

@@ -33,7 +33,8 @@ async fn run_inner() -> anyhow::Result<()> {
         let stop = stop.clone();
         async move { run_with(&targets::all(), services, stop.cancelled_owned()).await }
     });
-    wait_for_jwks(&format!("http://127.0.0.1:{}/.well-known/jwks.json", crm_auth::SUBGRAPH.default_port)).await?;
+    wait_for_jwks(&format!("http://127.0.0.1:{}/.well-known/jwks.json", crm_auth::SUBGRAPH.default_port))
+        .await?;
 
     let run_dir = std::env::temp_dir().join(format!("crm-router-{}", std::process::id()));
     let config_path = crm_router::write_run_dir(&run_dir)?;
@@ -85,10 +86,10 @@ async fn stop_router(router: &mut Child) {
 async fn wait_for_jwks(url: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     for _ in 0..100 {
-        if let Ok(response) = client.get(url).send().await {
-            if response.status().is_success() {
-                return Ok(());
-            }
+        if let Ok(response) = client.get(url).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

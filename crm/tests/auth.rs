@@ -25,7 +25,11 @@ async fn bad_tokens_are_unauthenticated_everywhere() {
     let expired = mint_token(&stack.db, &claims(&org, -120)).await;
     let tampered = {
         // Same header and signature, a different payload: the signature no longer matches.
-        let forged = mint_token(&stack.db, &json!({ "sub": org.user_id, "tenant": uuid::Uuid::now_v7(), "role": "owner" })).await;
+        let forged = mint_token(
+            &stack.db,
+            &json!({ "sub": org.user_id, "tenant": uuid::Uuid::now_v7(), "role": "owner" }),
+        )
+        .await;
         let parts: Vec<&str> = org.token.split('.').collect();
         let forged_payload = forged.split('.').nth(1).expect("payload");
         format!("{}.{}.{}", parts[0], forged_payload, parts[2])
@@ -38,7 +42,11 @@ async fn bad_tokens_are_unauthenticated_everywhere() {
     let unsigned = {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), b64.encode(claims(&org, 600).to_string()))
+        format!(
+            "{}.{}.",
+            b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            b64.encode(claims(&org, 600).to_string())
+        )
     };
 
     // The minted valid token works, so the rejections below are about the defects alone.
@@ -53,14 +61,24 @@ async fn bad_tokens_are_unauthenticated_everywhere() {
         ("garbage", Some("not-a-jwt")),
     ] {
         let through_router = stack.router(token, QUERY, json!({})).await;
-        assert_eq!(through_router.error_codes(), ["UNAUTHENTICATED"], "{label} via router: {:?}", through_router.body);
-        assert!(through_router.body["data"].is_null() || through_router.body["data"]["contacts"].is_null(), "{label}");
+        assert_eq!(
+            through_router.error_codes(),
+            ["UNAUTHENTICATED"],
+            "{label} via router: {:?}",
+            through_router.body
+        );
+        assert!(
+            through_router.body["data"].is_null() || through_router.body["data"]["contacts"].is_null(),
+            "{label}"
+        );
         for subgraph in ["contact", "deal", "communication", "tenant", "auth"] {
             let query = match subgraph {
                 "deal" => "{ pipelines { id } }",
                 "tenant" => "{ currentTenant { id } }",
                 "auth" => "{ me { id } }",
-                "communication" => r#"{ _entities(representations: [{ __typename: "Deal", id: "0194f0c2-7d2a-7cc1-9b1e-3f5a1b2c3d4e" }]) { __typename } }"#,
+                "communication" => {
+                    r#"{ _entities(representations: [{ __typename: "Deal", id: "0194f0c2-7d2a-7cc1-9b1e-3f5a1b2c3d4e" }]) { __typename } }"#
+                }
                 _ => QUERY,
             };
             let direct = stack.subgraph(subgraph, token, query, json!({})).await;

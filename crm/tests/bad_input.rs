@@ -26,10 +26,22 @@ async fn malformed_operations_are_client_errors_with_codes() {
     let cases = [
         ("syntax error", "{ contacts(first: 5) { edges ", json!({})),
         ("unknown field", "{ contactz }", json!({})),
-        ("wrong variable type", "query($n: Int) { contacts(first: $n) { edges { node { id } } } }", json!({ "n": "ten" })),
+        (
+            "wrong variable type",
+            "query($n: Int) { contacts(first: $n) { edges { node { id } } } }",
+            json!({ "n": "ten" }),
+        ),
         ("missing variable", "query($id: ID!) { contact(id: $id) { id } }", json!({})),
-        ("unknown enum value", "mutation { logActivity(input: { type: TELEGRAM, subject: \"x\" }) { id } }", json!({})),
-        ("i64 overflow", "query($n: Int) { contacts(first: $n) { edges { node { id } } } }", json!({ "n": 9_223_372_036_854_775_807_i64 })),
+        (
+            "unknown enum value",
+            "mutation { logActivity(input: { type: TELEGRAM, subject: \"x\" }) { id } }",
+            json!({}),
+        ),
+        (
+            "i64 overflow",
+            "query($n: Int) { contacts(first: $n) { edges { node { id } } } }",
+            json!({ "n": 9_223_372_036_854_775_807_i64 }),
+        ),
     ];
     for (label, query, variables) in cases {
         let via_router = stack.router(token, query, variables.clone()).await;
@@ -77,17 +89,22 @@ async fn invalid_values_are_bad_user_input_and_write_nothing() {
         assert_eq!(response.error_codes(), ["BAD_USER_INPUT"], "{input}: {}", response.body);
         assert!(response.body["errors"][0]["extensions"]["field"].is_string(), "{}", response.body);
     }
-    let huge_page = stack.router(token, "{ contacts(first: 99999999) { edges { node { id } } } }", json!({})).await;
+    let huge_page =
+        stack.router(token, "{ contacts(first: 99999999) { edges { node { id } } } }", json!({})).await;
     assert_eq!(huge_page.error_codes(), ["BAD_USER_INPUT"]);
 
-    let lists = stack.router(token, "{ contacts { edges { node { id } } } deals { edges { node { id } } } }", json!({})).await;
+    let lists = stack
+        .router(token, "{ contacts { edges { node { id } } } deals { edges { node { id } } } }", json!({}))
+        .await;
     let data = lists.ok();
     assert_eq!(data["contacts"]["edges"], json!([]), "no failed write left a contact");
     assert_eq!(data["deals"]["edges"], json!([]), "no failed write left a deal");
 
     let duplicate = json!({ "firstName": "Dup", "email": "dup@example.com" });
     stack.router(token, create_contact, json!({ "i": duplicate })).await.ok();
-    let again = stack.router(token, create_contact, json!({ "i": { "firstName": "Dup", "email": "DUP@example.com" } })).await;
+    let again = stack
+        .router(token, create_contact, json!({ "i": { "firstName": "Dup", "email": "DUP@example.com" } }))
+        .await;
     assert_eq!(again.error_codes(), ["CONFLICT"]);
 }
 
@@ -100,7 +117,8 @@ async fn subgraph_http_surface_is_closed_by_default() {
 
     let get = http.get(&url).query(&[("query", mutation)]).send().await.expect("sent");
     assert_eq!(get.status(), 405, "no mutations over GET");
-    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+    {
         let simple = http
             .post(&url)
             .header("content-type", content_type)
@@ -110,17 +128,33 @@ async fn subgraph_http_surface_is_closed_by_default() {
             .expect("sent");
         assert_eq!(simple.status(), 415, "{content_type} posts are refused (CSRF)");
     }
-    let batch = http.post(&url).json(&json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }])).send().await.expect("sent");
+    let batch = http
+        .post(&url)
+        .json(&json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(batch.status(), 400, "batches are refused");
-    let huge = format!(r#"{{"query":"{{ __typename }}","variables":{{"pad":"{}"}}}}"#, "x".repeat(3 * 1024 * 1024));
-    let too_big = http.post(&url).header("content-type", "application/json").body(huge).send().await.expect("sent");
+    let huge =
+        format!(r#"{{"query":"{{ __typename }}","variables":{{"pad":"{}"}}}}"#, "x".repeat(3 * 1024 * 1024));
+    let too_big =
+        http.post(&url).header("content-type", "application/json").body(huge).send().await.expect("sent");
     assert_eq!(too_big.status(), 413, "bodies over 2 MiB are refused");
 
     // Depth: introspection nests arbitrarily, so it makes a query deeper than the limit.
-    let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}", "ofType { ".repeat(14), " }".repeat(14));
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+        "ofType { ".repeat(14),
+        " }".repeat(14)
+    );
     let response = stack.subgraph("contact", None, &deep, json!({})).await;
     assert_eq!(response.status, 400, "{}", response.body);
-    let legacy = http.post(format!("{}/graphql", stack.subgraph_url("contact"))).json(&json!({ "query": deep })).send().await.expect("sent");
+    let legacy = http
+        .post(format!("{}/graphql", stack.subgraph_url("contact")))
+        .json(&json!({ "query": deep }))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(legacy.status(), 200, "application/json clients get request errors with 200");
     assert_eq!(response.error_codes(), ["GRAPHQL_VALIDATION_FAILED"]);
     assert!(response.body.to_string().contains("nested too deep"), "{}", response.body);

@@ -10,7 +10,11 @@ const CRM: &str = env!("CARGO_BIN_EXE_crm");
 async fn seed_pipeline(stack: &TestStack, org: &Org, label: &str) -> (String, String) {
     let token = Some(org.token.as_str());
     let company = stack
-        .router(token, "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }", json!({ "i": { "name": format!("{label} Inc") } }))
+        .router(
+            token,
+            "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }",
+            json!({ "i": { "name": format!("{label} Inc") } }),
+        )
         .await;
     let company_id = company.ok()["createCompany"]["id"].as_str().expect("company id").to_owned();
     let contact = stack
@@ -33,7 +37,9 @@ async fn seed_pipeline(stack: &TestStack, org: &Org, label: &str) -> (String, St
     let deal = deal.ok()["createDeal"].clone();
     assert_eq!(deal["stage"]["name"], "Lead", "new deals start in the default pipeline's first stage");
     let deal_id = deal["id"].as_str().expect("deal id").to_owned();
-    for (kind, subject, at) in [("CALL", "first call", "2026-01-01T10:00:00Z"), ("NOTE", "follow-up note", "2026-01-02T10:00:00Z")] {
+    for (kind, subject, at) in
+        [("CALL", "first call", "2026-01-01T10:00:00Z"), ("NOTE", "follow-up note", "2026-01-02T10:00:00Z")]
+    {
         stack
             .router(
                 token,
@@ -104,15 +110,30 @@ async fn registration_and_login_work_through_the_router() {
     assert!(login["expiresIn"].as_i64().is_some_and(|s| s > 0 && s <= 900));
     let token = login["accessToken"].as_str().expect("token");
 
-    let me = stack.router(Some(token), "{ me { email } currentTenant { subdomain } pipelines { name stages { name position } } }", json!({})).await;
+    let me = stack
+        .router(
+            Some(token),
+            "{ me { email } currentTenant { subdomain } pipelines { name stages { name position } } }",
+            json!({}),
+        )
+        .await;
     let data = me.ok();
     assert_eq!(data["me"]["email"], Value::String(email.clone()));
     assert_eq!(data["currentTenant"]["subdomain"], Value::String(subdomain.clone()));
-    let stages: Vec<&str> = data["pipelines"][0]["stages"].as_array().expect("stages").iter().map(|s| s["name"].as_str().unwrap_or("")).collect();
+    let stages: Vec<&str> = data["pipelines"][0]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| s["name"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(stages, ["Lead", "Qualified", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]);
 
     let wrong = stack
-        .router(None, "mutation($i: LoginInput!) { login(input: $i) { accessToken } }", json!({ "i": { "email": email, "password": "not the password", "subdomain": subdomain } }))
+        .router(
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            json!({ "i": { "email": email, "password": "not the password", "subdomain": subdomain } }),
+        )
         .await;
     assert_eq!(wrong.error_codes(), ["UNAUTHENTICATED"]);
 }

@@ -11,7 +11,8 @@ async fn every_subgraph_reports_health_in_the_seed_shape() {
         // the report is "degraded", still 200.
         let mut body = serde_json::Value::Null;
         for _ in 0..100 {
-            let response = http.get(format!("{}/health", stack.subgraph_url(name))).send().await.expect("sent");
+            let response =
+                http.get(format!("{}/health", stack.subgraph_url(name))).send().await.expect("sent");
             assert_eq!(response.status(), 200, "{name}");
             body = response.json().await.expect("json");
             if body["status"] == "healthy" {

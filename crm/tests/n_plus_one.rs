@@ -4,22 +4,38 @@ use crm_testkit::{Org, TestStack};
 use serde_json::json;
 
 const CRM: &str = env!("CARGO_BIN_EXE_crm");
-const NESTED: &str = "{ contacts(first: 50) { edges { node { firstName deals { title activities { subject } } } } } }";
+const NESTED: &str =
+    "{ contacts(first: 50) { edges { node { firstName deals { title activities { subject } } } } } }";
 
 async fn seed(stack: &TestStack, org: &Org, contacts: usize) {
     let token = Some(org.token.as_str());
     for n in 0..contacts {
         let contact = stack
-            .subgraph("contact", token, "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }", json!({ "i": { "firstName": format!("c{n}") } }))
+            .subgraph(
+                "contact",
+                token,
+                "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
+                json!({ "i": { "firstName": format!("c{n}") } }),
+            )
             .await;
         let contact = contact.ok()["createContact"]["id"].clone();
         let deal = stack
-            .subgraph("deal", token, "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }", json!({ "i": { "title": format!("d{n}"), "currency": "USD", "contactIds": [contact] } }))
+            .subgraph(
+                "deal",
+                token,
+                "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
+                json!({ "i": { "title": format!("d{n}"), "currency": "USD", "contactIds": [contact] } }),
+            )
             .await;
         let deal = deal.ok()["createDeal"]["id"].clone();
         for subject in ["one", "two"] {
             stack
-                .subgraph("communication", token, "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }", json!({ "i": { "type": "NOTE", "subject": subject, "dealId": deal } }))
+                .subgraph(
+                    "communication",
+                    token,
+                    "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }",
+                    json!({ "i": { "type": "NOTE", "subject": subject, "dealId": deal } }),
+                )
                 .await
                 .ok();
         }
@@ -48,7 +64,9 @@ async fn nested_query_costs_the_same_for_5_and_50_contacts() {
 
     let for_5 = statements_for(&stack, &small, 5).await;
     let for_50 = statements_for(&stack, &large, 50).await;
-    println!("SQL statements for contacts(first: 50){{ deals {{ activities }} }}: 5 contacts → {for_5}, 50 contacts → {for_50}");
+    println!(
+        "SQL statements for contacts(first: 50){{ deals {{ activities }} }}: 5 contacts → {for_5}, 50 contacts → {for_50}"
+    );
     assert_eq!(for_5, for_50);
     assert!(for_5 <= 16, "three batched reads, each BEGIN + scope + SELECT(s) + COMMIT: got {for_5}");
 }

@@ -5,7 +5,8 @@ use crm_testkit::TestStack;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
-const REGISTER: &str = "mutation($i: RegisterOrganizationInput!) { registerOrganization(input: $i) { tenant { id } } }";
+const REGISTER: &str =
+    "mutation($i: RegisterOrganizationInput!) { registerOrganization(input: $i) { tenant { id } } }";
 
 fn registration(subdomain: &str, email: &str) -> serde_json::Value {
     json!({ "i": { "name": "Race", "subdomain": subdomain, "owner": { "email": email, "password": "a long enough password", "name": "Owner" } } })
@@ -31,7 +32,11 @@ async fn tenant_rows(stack: &TestStack, subdomain: &str) -> i64 {
     let row = stack
         .db
         .conn()
-        .query_one(Statement::from_sql_and_values(DbBackend::Postgres, "SELECT count(*) FROM crm.tenants WHERE subdomain = $1", [subdomain.into()]))
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(*) FROM crm.tenants WHERE subdomain = $1",
+            [subdomain.into()],
+        ))
         .await
         .expect("query")
         .expect("row");

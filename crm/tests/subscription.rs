@@ -25,11 +25,19 @@ async fn seed(stack: &TestStack, org: &Org, title: &str) -> Seeded {
         .map(|s| s["id"].as_str().expect("id").to_owned())
         .collect();
     let deal = stack
-        .router(token, "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }", json!({ "i": { "title": title, "currency": "USD" } }))
+        .router(
+            token,
+            "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
+            json!({ "i": { "title": title, "currency": "USD" } }),
+        )
         .await;
     let deal = deal.ok()["createDeal"]["id"].as_str().expect("deal id").to_owned();
     stack
-        .router(token, "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }", json!({ "i": { "type": "CALL", "subject": format!("{title} call"), "dealId": deal } }))
+        .router(
+            token,
+            "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }",
+            json!({ "i": { "type": "CALL", "subject": format!("{title} call"), "dealId": deal } }),
+        )
         .await
         .ok();
     Seeded { deal, stages }
@@ -37,7 +45,11 @@ async fn seed(stack: &TestStack, org: &Org, title: &str) -> Seeded {
 
 async fn move_deal(stack: &TestStack, org: &Org, deal: &str, stage: &str) {
     stack
-        .router(Some(&org.token), "mutation($d: ID!, $s: ID!) { moveDeal(id: $d, stageId: $s) { id } }", json!({ "d": deal, "s": stage }))
+        .router(
+            Some(&org.token),
+            "mutation($d: ID!, $s: ID!) { moveDeal(id: $d, stageId: $s) { id } }",
+            json!({ "d": deal, "s": stage }),
+        )
         .await
         .ok();
 }
@@ -63,7 +75,9 @@ async fn wait_until_live(stack: &TestStack, org: &Org, seeded: &Seeded, client: 
 async fn drain(client: &mut WsClient, window: Duration) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + window;
     let mut seen = Vec::new();
-    while let Some(message) = client.next_message(deadline.saturating_duration_since(tokio::time::Instant::now())).await {
+    while let Some(message) =
+        client.next_message(deadline.saturating_duration_since(tokio::time::Instant::now())).await
+    {
         seen.push(message);
     }
     seen
@@ -89,7 +103,10 @@ async fn deal_moves_reach_only_the_same_tenants_subscribers() {
     let target = &a_deal.stages[3];
     let started = tokio::time::Instant::now();
     move_deal(&stack, &a, &a_deal.deal, target).await;
-    let message = a_client.next_message(Duration::from_secs(2)).await.expect("A's subscriber hears A's move within 2 s");
+    let message = a_client
+        .next_message(Duration::from_secs(2))
+        .await
+        .expect("A's subscriber hears A's move within 2 s");
     let latency = started.elapsed();
     assert_eq!(message["type"], "next");
     assert_eq!(

@@ -34,7 +34,12 @@ impl Fixture {
     }
 
     async fn search_path(&self) -> String {
-        let row = self.db.conn().query_one(Statement::from_string(DbBackend::Postgres, "SHOW search_path")).await.expect("show");
+        let row = self
+            .db
+            .conn()
+            .query_one(Statement::from_string(DbBackend::Postgres, "SHOW search_path"))
+            .await
+            .expect("show");
         row.expect("row").try_get_by_index(0).expect("text")
     }
 
@@ -64,7 +69,9 @@ async fn count(conn: &impl ConnectionTrait, table: &str) -> i64 {
 }
 
 async fn insert(tx: &TenantTx, table: &str) {
-    tx.execute_unprepared(&format!("INSERT INTO {table} (tag) VALUES ('{}')", tx.tenant())).await.expect("insert");
+    tx.execute_unprepared(&format!("INSERT INTO {table} (tag) VALUES ('{}')", tx.tenant()))
+        .await
+        .expect("insert");
 }
 
 #[tokio::test]
@@ -126,14 +133,16 @@ async fn t3_a_cancelled_request_leaves_no_transaction_scope_or_write() {
     assert!(cancelled.is_err(), "the request was cut off before committing");
 
     assert_eq!(f.search_path().await, DEFAULT_SEARCH_PATH);
-    let row = f
-        .db
-        .conn()
-        // The cancelled transaction had written, so it held an xid; a fresh one has none.
-        .query_one(Statement::from_string(DbBackend::Postgres, "SELECT pg_current_xact_id_if_assigned() IS NULL"))
-        .await
-        .expect("query")
-        .expect("row");
+    let row =
+        f.db.conn()
+            // The cancelled transaction had written, so it held an xid; a fresh one has none.
+            .query_one(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT pg_current_xact_id_if_assigned() IS NULL",
+            ))
+            .await
+            .expect("query")
+            .expect("row");
     let fresh: bool = row.try_get_by_index(0).expect("bool");
     assert!(fresh, "no transaction was left open on the connection");
     let tx = TenantTx::begin(&f.db, f.a).await.expect("begin");

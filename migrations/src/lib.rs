@@ -7,8 +7,7 @@ mod tenant;
 
 use crm_platform::tenancy::{SchemaName, scope_to_schema};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -57,7 +56,8 @@ pub async fn migrate_all_tenants(conn: &DatabaseConnection) -> Result<(), DbErr>
 
 /// Creates the database named in `url` if it does not exist yet.
 pub async fn ensure_database(url: &str) -> Result<(), DbErr> {
-    let invalid = || DbErr::Custom("DATABASE_URL must end in a database name of letters, digits, '_' or '-'".into());
+    let invalid =
+        || DbErr::Custom("DATABASE_URL must end in a database name of letters, digits, '_' or '-'".into());
     let (server, name) = url
         .rsplit_once('/')
         .map(|(server, rest)| (server, rest.split('?').next().unwrap_or_default()))
@@ -76,10 +76,10 @@ pub async fn ensure_database(url: &str) -> Result<(), DbErr> {
         .is_some();
     if !exists {
         // Two processes may race here; the loser sees duplicate_database, which is fine.
-        if let Err(err) = admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await {
-            if !err.to_string().contains("already exists") {
-                return Err(err);
-            }
+        if let Err(err) = admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await
+            && !err.to_string().contains("already exists")
+        {
+            return Err(err);
         }
     }
     Ok(())

@@ -89,10 +89,7 @@ struct KeyCache {
 
 impl JwtVerifier {
     pub fn new(settings: JwtSettings) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(3))
-            .build()
-            .unwrap_or_default();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().unwrap_or_default();
         Self { settings, http, keys: RwLock::new(KeyCache::default()) }
     }
 
@@ -110,12 +107,10 @@ impl JwtVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map(|data| data.claims)
-            .map_err(|err| {
-                tracing::debug!(error = %err, "access token rejected");
-                ApiError::Unauthenticated
-            })
+        jsonwebtoken::decode::<Claims>(token, &key, &validation).map(|data| data.claims).map_err(|err| {
+            tracing::debug!(error = %err, "access token rejected");
+            ApiError::Unauthenticated
+        })
     }
 
     async fn key(&self, kid: &str) -> ApiResult<Option<DecodingKey>> {

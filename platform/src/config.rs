@@ -71,9 +71,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
         let mut problems = Vec::new();
         let get = |key: &str, default: &str| {
-            lookup(key)
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| default.to_owned())
+            lookup(key).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_owned())
         };
 
         let database_url = get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm");
@@ -103,9 +101,7 @@ impl Config {
             "test" => Environment::Test,
             "production" | "prod" => Environment::Production,
             other => {
-                problems.push(format!(
-                    "ENVIRONMENT must be development, test or production, got {other:?}"
-                ));
+                problems.push(format!("ENVIRONMENT must be development, test or production, got {other:?}"));
                 Environment::Development
             }
         };

@@ -15,7 +15,10 @@ pub enum ApiError {
     /// The message names only the kind of thing, so a foreign id and a missing id look the same.
     NotFound(&'static str),
     Conflict(String),
-    BadInput { field: &'static str, message: String },
+    BadInput {
+        field: &'static str,
+        message: String,
+    },
     PaymentRequired(String),
     Internal(anyhow::Error),
 }
@@ -83,8 +86,7 @@ impl ErrorExtensions for ApiError {
                     ext.set("field", *field);
                 })
             }
-            other => async_graphql::Error::new(other.message())
-                .extend_with(|_, ext| ext.set("code", code)),
+            other => async_graphql::Error::new(other.message()).extend_with(|_, ext| ext.set("code", code)),
         }
     }
 }
@@ -93,8 +95,7 @@ impl ErrorExtensions for ApiError {
 /// client errors at the call site.
 pub fn violated_constraint(err: &DbErr) -> Option<(String, Option<String>)> {
     let sqlx_err = match err {
-        DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
-        | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) => e,
+        DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) => e,
         _ => return None,
     };
     let db_err = sqlx_err.as_database_error()?;

@@ -37,12 +37,7 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    pub fn new(
-        tenant: TenantId,
-        actor: Option<UserId>,
-        event_type: &str,
-        data: serde_json::Value,
-    ) -> Self {
+    pub fn new(tenant: TenantId, actor: Option<UserId>, event_type: &str, data: serde_json::Value) -> Self {
         Self {
             id: EventId::new(),
             event_type: event_type.to_owned(),
@@ -150,9 +145,7 @@ async fn publish(js: &jetstream::Context, event: &PendingEvent) -> anyhow::Resul
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(async_nats::header::NATS_MESSAGE_ID, event.id.to_string().as_str());
     let payload = serde_json::to_vec(&event.payload)?;
-    js.publish_with_headers(event.subject.clone(), headers, payload.into())
-        .await?
-        .await?;
+    js.publish_with_headers(event.subject.clone(), headers, payload.into()).await?.await?;
     Ok(())
 }
 

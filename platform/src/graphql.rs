@@ -9,8 +9,8 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
-    Data, ObjectType, Schema, SchemaBuilder, ServerError, ServerResult, SubscriptionType,
-    ValidationResult, Variables,
+    Data, ObjectType, Schema, SchemaBuilder, ServerError, ServerResult, SubscriptionType, ValidationResult,
+    Variables,
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
@@ -243,24 +243,22 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let services = endpoint.services.clone();
-            GraphQLWebSocket::new(socket, endpoint.schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let authorization = authorization_from_payload(&payload);
-                    match authenticate(&services, authorization.as_deref()).await {
-                        auth @ RequestAuth::Verified(_) => {
-                            let mut data = Data::default();
-                            data.insert(auth);
-                            Ok(data)
-                        }
-                        _ => Err(async_graphql::Error::new("unauthenticated")),
+    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
+        let services = endpoint.services.clone();
+        GraphQLWebSocket::new(socket, endpoint.schema, protocol)
+            .on_connection_init(move |payload| async move {
+                let authorization = authorization_from_payload(&payload);
+                match authenticate(&services, authorization.as_deref()).await {
+                    auth @ RequestAuth::Verified(_) => {
+                        let mut data = Data::default();
+                        data.insert(auth);
+                        Ok(data)
                     }
-                })
-                .serve()
-        })
+                    _ => Err(async_graphql::Error::new("unauthenticated")),
+                }
+            })
+            .serve()
+    })
 }
 
 /// The router forwards the client's `Authorization` header into `connection_init`; clients

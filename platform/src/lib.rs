@@ -17,8 +17,8 @@ pub mod pagination;
 pub mod password;
 pub mod serve;
 pub mod telemetry;
-pub mod text;
 pub mod tenancy;
+pub mod text;
 
 pub use auth::{Caller, Claims, JwtVerifier, Role};
 pub use config::Config;

@@ -67,26 +67,6 @@ pub fn split_page<T>(mut rows: Vec<T>, page: &PageRequest) -> (Vec<T>, bool) {
     (rows, has_next)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_size_is_bounded() {
-        assert_eq!(PageRequest::parse(None, None).expect("default").size, DEFAULT_PAGE_SIZE);
-        for bad in [0, -1, 101, 99_999_999] {
-            assert!(PageRequest::parse(Some(bad), None).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_bad_input() {
-        let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)).expect("valid"), id);
-        assert_eq!(decode_cursor("%%%").expect_err("garbage").code(), "BAD_USER_INPUT");
-    }
-}
-
 /// Declares `$connection { edges: [$edge!]!, pageInfo }` and `$edge { cursor, node: $node }` for
 /// a node type whose id (a UUIDv7) is its cursor.
 #[macro_export]
@@ -115,4 +95,24 @@ macro_rules! connection {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_size_is_bounded() {
+        assert_eq!(PageRequest::parse(None, None).expect("default").size, DEFAULT_PAGE_SIZE);
+        for bad in [0, -1, 101, 99_999_999] {
+            assert!(PageRequest::parse(Some(bad), None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_bad_input() {
+        let id = Uuid::now_v7();
+        assert_eq!(decode_cursor(&encode_cursor(id)).expect("valid"), id);
+        assert_eq!(decode_cursor("%%%").expect_err("garbage").code(), "BAD_USER_INPUT");
+    }
 }

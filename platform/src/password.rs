@@ -44,7 +44,8 @@ pub async fn hash_password(password: String) -> ApiResult<String> {
 
 /// A valid PHC hash of a password nobody knows: verifying against it when the account does not
 /// exist makes a failed login take as long as a wrong password.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3jvyKRVXEBc0Ow6rnaGfXmL3zcpM5xHdkGXz6cbnLqk";
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3jvyKRVXEBc0Ow6rnaGfXmL3zcpM5xHdkGXz6cbnLqk";
 
 /// Checks `password` against `stored`, or against a decoy when there is no account.
 pub async fn verify_password(password: String, stored: Option<String>) -> bool {

@@ -37,9 +37,8 @@ pub struct Services {
 impl Services {
     /// The services a schema was built with.
     pub fn of<'a>(ctx: &'a async_graphql::Context<'_>) -> crate::ApiResult<&'a Services> {
-        ctx.data::<Services>().map_err(|_| {
-            crate::ApiError::internal(anyhow::anyhow!("schema was built without Services data"))
-        })
+        ctx.data::<Services>()
+            .map_err(|_| crate::ApiError::internal(anyhow::anyhow!("schema was built without Services data")))
     }
 
     pub async fn connect(config: Config) -> anyhow::Result<Self> {
@@ -82,9 +81,7 @@ pub fn app(subgraph: &Subgraph, services: &Services) -> Router {
 
 /// Serves `app` on `listener` until `shutdown` fires, then lets in-flight requests finish.
 pub async fn serve(app: Router, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
 
 /// Binds `port` on all interfaces (a port of 0 picks a free one).
@@ -163,11 +160,7 @@ pub async fn run_with(
         tracing::info!(subgraph = subgraph.name, %port, "listening");
         tasks.spawn(serve(app(subgraph, &services), listener, shutdown.clone()));
     }
-    let relay = tokio::spawn(events::run_relay(
-        services.db.clone(),
-        services.nats.clone(),
-        shutdown.clone(),
-    ));
+    let relay = tokio::spawn(events::run_relay(services.db.clone(), services.nats.clone(), shutdown.clone()));
 
     let mut failure = None;
     tokio::select! {

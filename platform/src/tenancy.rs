@@ -122,39 +122,6 @@ pub async fn scope_to_schema(txn: &DatabaseTransaction, schema: &SchemaName) -> 
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schema_name_is_derived_from_the_id() {
-        let id = TenantId(Uuid::parse_str("0194f0c2-7d2a-7cc1-9b1e-3f5a1b2c3d4e").expect("uuid"));
-        assert_eq!(id.schema().as_str(), "tenant_0194f0c27d2a7cc19b1e3f5a1b2c3d4e");
-        assert_eq!(SchemaName::parse(id.schema().as_str()), Ok(id.schema()));
-    }
-
-    #[test]
-    fn hostile_schema_names_are_rejected() {
-        let long = format!("tenant_{}", "a".repeat(57));
-        let hostile = [
-            "a\";DROP SCHEMA public CASCADE;--",
-            "public",
-            "pg_catalog",
-            "pg_x",
-            "tenant_a,public",
-            "tenant_0194f0c27d2a7cc19b1e3f5a1b2c3d4e,public",
-            "TENANT_0194F0C27D2A7CC19B1E3F5A1B2C3D4E",
-            "tenant_0194f0c27d2a7cc19b1e3f5a1b2c3d4\u{e9}",
-            "tenant_0194f0c27d2a7cc19b1e3f5a1b2c3d4e ",
-            "tenant_",
-            long.as_str(),
-        ];
-        for raw in hostile {
-            assert_eq!(SchemaName::parse(raw), Err(InvalidSchemaName), "{raw:?}");
-        }
-    }
-}
-
 /// Rows of entity `E` whose `column` is one of `ids`, read in one statement inside a tenant
 /// transaction. The building block of every batched loader.
 pub async fn find_by_ids<E>(
@@ -189,4 +156,37 @@ macro_rules! tenant_loader {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_name_is_derived_from_the_id() {
+        let id = TenantId(Uuid::parse_str("0194f0c2-7d2a-7cc1-9b1e-3f5a1b2c3d4e").expect("uuid"));
+        assert_eq!(id.schema().as_str(), "tenant_0194f0c27d2a7cc19b1e3f5a1b2c3d4e");
+        assert_eq!(SchemaName::parse(id.schema().as_str()), Ok(id.schema()));
+    }
+
+    #[test]
+    fn hostile_schema_names_are_rejected() {
+        let long = format!("tenant_{}", "a".repeat(57));
+        let hostile = [
+            "a\";DROP SCHEMA public CASCADE;--",
+            "public",
+            "pg_catalog",
+            "pg_x",
+            "tenant_a,public",
+            "tenant_0194f0c27d2a7cc19b1e3f5a1b2c3d4e,public",
+            "TENANT_0194F0C27D2A7CC19B1E3F5A1B2C3D4E",
+            "tenant_0194f0c27d2a7cc19b1e3f5a1b2c3d4\u{e9}",
+            "tenant_0194f0c27d2a7cc19b1e3f5a1b2c3d4e ",
+            "tenant_",
+            long.as_str(),
+        ];
+        for raw in hostile {
+            assert_eq!(SchemaName::parse(raw), Err(InvalidSchemaName), "{raw:?}");
+        }
+    }
 }

@@ -47,7 +47,13 @@ pub struct Org {
 }
 
 impl TestStack {
-    pub async fn post(&self, url: &str, token: Option<&str>, query: &str, variables: Value) -> GraphqlResponse {
+    pub async fn post(
+        &self,
+        url: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
         // What current GraphQL clients send: request errors then come back as HTTP 4xx.
         let mut request = self
             .http
@@ -70,7 +76,13 @@ impl TestStack {
     }
 
     /// Straight to one subgraph.
-    pub async fn subgraph(&self, name: &str, token: Option<&str>, query: &str, variables: Value) -> GraphqlResponse {
+    pub async fn subgraph(
+        &self,
+        name: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
         let url = format!("{}/graphql", self.subgraph_url(name));
         self.post(&url, token, query, variables).await
     }

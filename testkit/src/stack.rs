@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 /// The database tests use; `TEST_DATABASE_URL` overrides it.
 pub fn test_database() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/crm_test".to_owned())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/crm_test".to_owned())
 }
 
 /// Configuration for tests: the test database and verification against `jwks_url`.
@@ -162,17 +163,13 @@ impl TestStack {
     async fn wait_for_router(&mut self) {
         let url = self.router_url();
         for _ in 0..300 {
-            if let Some(router) = self.router.as_mut() {
-                if let Ok(Some(status)) = router.try_wait() {
-                    panic!("router exited during start: {status}");
-                }
+            if let Some(router) = self.router.as_mut()
+                && let Ok(Some(status)) = router.try_wait()
+            {
+                panic!("router exited during start: {status}");
             }
-            let probe = self
-                .http
-                .post(&url)
-                .json(&serde_json::json!({ "query": "{ __typename }" }))
-                .send()
-                .await;
+            let probe =
+                self.http.post(&url).json(&serde_json::json!({ "query": "{ __typename }" })).send().await;
             if probe.is_ok_and(|r| r.status().is_success()) {
                 return;
             }

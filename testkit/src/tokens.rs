@@ -1,5 +1,5 @@
-use crm_platform::auth::TOKEN_ALGORITHM;
 use crm_platform::Db;
+use crm_platform::auth::TOKEN_ALGORITHM;
 use jsonwebtoken::{EncodingKey, Header};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::Value;

@@ -32,8 +32,10 @@ impl WsClient {
     }
 
     pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
-        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
-            .await
+        self.send(
+            json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+        )
+        .await
     }
 
     async fn send(&mut self, message: Value) -> anyhow::Result<()> {

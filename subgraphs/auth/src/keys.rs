@@ -8,8 +8,8 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::EncodingKey;
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
-    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
+    OctetKeyPairType, PublicKeyUse,
 };
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use tokio::sync::OnceCell;
@@ -78,9 +78,8 @@ async fn load(db: &Db) -> ApiResult<Vec<StoredKey>> {
 
 async fn create(db: &Db) -> ApiResult<()> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let private = key
-        .to_pkcs8_der()
-        .map_err(|err| ApiError::internal(anyhow::anyhow!("encoding key: {err}")))?;
+    let private =
+        key.to_pkcs8_der().map_err(|err| ApiError::internal(anyhow::anyhow!("encoding key: {err}")))?;
     let public = key.verifying_key().to_bytes();
     let kid = URL_SAFE_NO_PAD.encode(&public[..12]);
     db.conn()

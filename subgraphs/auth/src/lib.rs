@@ -30,10 +30,8 @@ pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, Muta
 
 fn routes(services: &Services) -> axum::Router {
     let keys = Arc::new(AuthKeys::new(services.db.clone()));
-    let schema = schema_builder(services.config.environment)
-        .data(services.clone())
-        .data(Arc::clone(&keys))
-        .finish();
+    let schema =
+        schema_builder(services.config.environment).data(services.clone()).data(Arc::clone(&keys)).finish();
     crm_platform::graphql::routes(schema, services)
         .merge(axum::Router::new().route("/.well-known/jwks.json", get(jwks)).with_state(keys))
 }

@@ -15,7 +15,6 @@ use sea_orm::{ActiveModelTrait, DbBackend, DbErr, EntityTrait, Set, Statement};
 use serde_json::json;
 use uuid::Uuid;
 
-
 pub struct NewActivity {
     /// `note`, `call`, `email` or `meeting`.
     pub kind: &'static str,
@@ -147,7 +146,10 @@ impl Loader<(DealId, TimelinePage)> for DealTimelineLoader {
     type Value = Vec<activity::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[(DealId, TimelinePage)]) -> Result<HashMap<(DealId, TimelinePage), Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[(DealId, TimelinePage)],
+    ) -> Result<HashMap<(DealId, TimelinePage), Self::Value>, Self::Error> {
         let raw: Vec<_> = keys.iter().map(|(id, page)| (id.0, *page)).collect();
         let found = timelines(&self.db, self.tenant, Parent::Deal, &raw).await?;
         Ok(found.into_iter().map(|((id, page), rows)| ((DealId(id), page), rows)).collect())
@@ -183,9 +185,14 @@ impl Loader<ActivityId> for ActivityLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[ActivityId]) -> Result<HashMap<ActivityId, activity::Model>, Self::Error> {
-        let rows = find_by_ids::<activity::Entity>(&self.db, self.tenant, activity::Column::Id, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
+        let rows = find_by_ids::<activity::Entity>(
+            &self.db,
+            self.tenant,
+            activity::Column::Id,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(|row| (ActivityId(row.id), row)).collect())
     }
 }

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use chrono::Utc;
 use crm_entities::tenant::company;
-use crm_platform::tenancy::find_by_ids;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::{CompanyId, UserId};
 use crm_platform::pagination::{PageRequest, split_page};
+use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
@@ -53,9 +53,14 @@ impl Loader<CompanyId> for CompanyLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[CompanyId]) -> Result<HashMap<CompanyId, company::Model>, Self::Error> {
-        let rows = find_by_ids::<company::Entity>(&self.db, self.tenant, company::Column::Id, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
+        let rows = find_by_ids::<company::Entity>(
+            &self.db,
+            self.tenant,
+            company::Column::Id,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(|row| (CompanyId(row.id), row)).collect())
     }
 }

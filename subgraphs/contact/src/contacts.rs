@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use chrono::Utc;
 use crm_entities::tenant::contact;
-use crm_platform::tenancy::find_by_ids;
 use crm_platform::error::{is_foreign_key_violation, is_unique_violation};
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::{CompanyId, ContactId, UserId};
 use crm_platform::pagination::{PageRequest, split_page};
+use crm_platform::tenancy::find_by_ids;
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
@@ -37,7 +37,9 @@ pub fn check_custom_fields(value: Option<serde_json::Value>) -> ApiResult<serde_
     if object.len() > MAX_CUSTOM_FIELDS || value.to_string().len() > MAX_CUSTOM_FIELDS_BYTES {
         return Err(ApiError::bad_input(
             "customFields",
-            format!("customFields allows at most {MAX_CUSTOM_FIELDS} keys and {MAX_CUSTOM_FIELDS_BYTES} bytes"),
+            format!(
+                "customFields allows at most {MAX_CUSTOM_FIELDS} keys and {MAX_CUSTOM_FIELDS_BYTES} bytes"
+            ),
         ));
     }
     if value.to_string().contains("\\u0000") {
@@ -95,9 +97,14 @@ impl Loader<ContactId> for ContactLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[ContactId]) -> Result<HashMap<ContactId, contact::Model>, Self::Error> {
-        let rows = find_by_ids::<contact::Entity>(&self.db, self.tenant, contact::Column::Id, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
+        let rows = find_by_ids::<contact::Entity>(
+            &self.db,
+            self.tenant,
+            contact::Column::Id,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(|row| (ContactId(row.id), row)).collect())
     }
 }

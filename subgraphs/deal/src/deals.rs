@@ -13,9 +13,7 @@ use crm_platform::pagination::{PageRequest, split_page};
 use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use rust_decimal::Decimal;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -87,14 +85,12 @@ pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResul
     contacts.sort();
     contacts.dedup();
     if !contacts.is_empty() {
-        let links = contacts.iter().map(|contact| deal_contact::ActiveModel {
-            deal_id: Set(deal.id),
-            contact_id: Set(contact.0),
-        });
-        deal_contact::Entity::insert_many(links)
-            .exec(&**tx)
-            .await
-            .map_err(|err| reference_error(err, "deal_contacts_contact_id_fkey", "contactIds", "contact not found"))?;
+        let links = contacts
+            .iter()
+            .map(|contact| deal_contact::ActiveModel { deal_id: Set(deal.id), contact_id: Set(contact.0) });
+        deal_contact::Entity::insert_many(links).exec(&**tx).await.map_err(|err| {
+            reference_error(err, "deal_contacts_contact_id_fkey", "contactIds", "contact not found")
+        })?;
     }
     let event = Envelope::new(tx.tenant(), Some(actor), "deal.created", json!({ "deal_id": deal.id }));
     events::enqueue(&**tx, &event).await?;
@@ -102,11 +98,7 @@ pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResul
 }
 
 fn reference_error(err: DbErr, constraint: &str, field: &'static str, message: &str) -> ApiError {
-    if is_foreign_key_violation(&err, constraint) {
-        ApiError::bad_input(field, message)
-    } else {
-        err.into()
-    }
+    if is_foreign_key_violation(&err, constraint) { ApiError::bad_input(field, message) } else { err.into() }
 }
 
 /// Moves a deal to `stage` of its own pipeline. Moving to the current stage changes nothing and
@@ -158,7 +150,11 @@ pub struct DealFilter {
 }
 
 /// Newest first.
-pub async fn list_deals(tx: &TenantTx, filter: &DealFilter, page: &PageRequest) -> ApiResult<(Vec<deal::Model>, bool)> {
+pub async fn list_deals(
+    tx: &TenantTx,
+    filter: &DealFilter,
+    page: &PageRequest,
+) -> ApiResult<(Vec<deal::Model>, bool)> {
     let mut query = deal::Entity::find().order_by_desc(deal::Column::Id).limit(page.fetch_limit());
     if let Some(after) = page.after {
         query = query.filter(deal::Column::Id.lt(after));
@@ -182,9 +178,10 @@ impl Loader<DealId> for DealLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, deal::Model>, Self::Error> {
-        let rows = find_by_ids::<deal::Entity>(&self.db, self.tenant, deal::Column::Id, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
+        let rows =
+            find_by_ids::<deal::Entity>(&self.db, self.tenant, deal::Column::Id, ids.iter().map(|id| id.0))
+                .await
+                .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(|row| (DealId(row.id), row)).collect())
     }
 }
@@ -214,14 +211,15 @@ impl Loader<ContactId> for DealsOfContactLoader {
             .map(|deal| (deal.id, deal))
             .collect();
         tx.commit().await?;
-        let mut by_contact: HashMap<ContactId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        let mut by_contact: HashMap<ContactId, Self::Value> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
         for link in &links {
             if let Some(deal) = deals.get(&link.deal_id) {
                 by_contact.entry(ContactId(link.contact_id)).or_default().push(deal.clone());
             }
         }
         for list in by_contact.values_mut() {
-            list.sort_by(|a, b| b.id.cmp(&a.id));
+            list.sort_by_key(|deal| std::cmp::Reverse(deal.id));
         }
         Ok(by_contact)
     }
@@ -237,9 +235,14 @@ impl Loader<DealId> for ContactsOfDealLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, Self::Value>, Self::Error> {
-        let links = find_by_ids::<deal_contact::Entity>(&self.db, self.tenant, deal_contact::Column::DealId, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
+        let links = find_by_ids::<deal_contact::Entity>(
+            &self.db,
+            self.tenant,
+            deal_contact::Column::DealId,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
         let mut by_deal: HashMap<DealId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
         for link in links {
             by_deal.entry(DealId(link.deal_id)).or_default().push(ContactId(link.contact_id));
@@ -258,11 +261,17 @@ impl Loader<CompanyId> for DealsOfCompanyLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[CompanyId]) -> Result<HashMap<CompanyId, Self::Value>, Self::Error> {
-        let mut rows = find_by_ids::<deal::Entity>(&self.db, self.tenant, deal::Column::CompanyId, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
-        rows.sort_by(|a, b| b.id.cmp(&a.id));
-        let mut by_company: HashMap<CompanyId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        let mut rows = find_by_ids::<deal::Entity>(
+            &self.db,
+            self.tenant,
+            deal::Column::CompanyId,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        rows.sort_by_key(|deal| std::cmp::Reverse(deal.id));
+        let mut by_company: HashMap<CompanyId, Self::Value> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
         for deal in rows {
             if let Some(company) = deal.company_id {
                 by_company.entry(CompanyId(company)).or_default().push(deal);

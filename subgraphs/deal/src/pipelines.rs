@@ -35,12 +35,14 @@ pub async fn starting_stage(
     }
     let pipeline_id = match pipeline {
         Some(id) => id.0,
-        None => pipeline::Entity::find()
-            .filter(pipeline::Column::IsDefault.eq(true))
-            .one(&**tx)
-            .await?
-            .ok_or_else(|| ApiError::bad_input("pipelineId", "there is no default pipeline"))?
-            .id,
+        None => {
+            pipeline::Entity::find()
+                .filter(pipeline::Column::IsDefault.eq(true))
+                .one(&**tx)
+                .await?
+                .ok_or_else(|| ApiError::bad_input("pipelineId", "there is no default pipeline"))?
+                .id
+        }
     };
     pipeline_stage::Entity::find()
         .filter(pipeline_stage::Column::PipelineId.eq(pipeline_id))
@@ -60,9 +62,14 @@ impl Loader<StageId> for StageLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[StageId]) -> Result<HashMap<StageId, pipeline_stage::Model>, Self::Error> {
-        let rows = find_by_ids::<pipeline_stage::Entity>(&self.db, self.tenant, pipeline_stage::Column::Id, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
+        let rows = find_by_ids::<pipeline_stage::Entity>(
+            &self.db,
+            self.tenant,
+            pipeline_stage::Column::Id,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(|row| (StageId(row.id), row)).collect())
     }
 }
@@ -77,9 +84,14 @@ impl Loader<PipelineId> for PipelineLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[PipelineId]) -> Result<HashMap<PipelineId, pipeline::Model>, Self::Error> {
-        let rows = find_by_ids::<pipeline::Entity>(&self.db, self.tenant, pipeline::Column::Id, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
+        let rows = find_by_ids::<pipeline::Entity>(
+            &self.db,
+            self.tenant,
+            pipeline::Column::Id,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(|row| (PipelineId(row.id), row)).collect())
     }
 }
@@ -94,11 +106,17 @@ impl Loader<PipelineId> for StagesOfPipelineLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[PipelineId]) -> Result<HashMap<PipelineId, Self::Value>, Self::Error> {
-        let mut rows = find_by_ids::<pipeline_stage::Entity>(&self.db, self.tenant, pipeline_stage::Column::PipelineId, ids.iter().map(|id| id.0))
-            .await
-            .map_err(ApiError::from)?;
+        let mut rows = find_by_ids::<pipeline_stage::Entity>(
+            &self.db,
+            self.tenant,
+            pipeline_stage::Column::PipelineId,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
         rows.sort_by_key(|stage| stage.position);
-        let mut by_pipeline: HashMap<PipelineId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        let mut by_pipeline: HashMap<PipelineId, Self::Value> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
         for stage in rows {
             by_pipeline.entry(PipelineId(stage.pipeline_id)).or_default().push(stage);
         }

@@ -88,7 +88,12 @@ pub async fn register_organization(
     let actor = Some(user_id);
     events::enqueue(
         &txn,
-        &Envelope::new(tenant_id, actor, "tenant.created", json!({ "tenant_id": tenant_id, "subdomain": tenant.subdomain })),
+        &Envelope::new(
+            tenant_id,
+            actor,
+            "tenant.created",
+            json!({ "tenant_id": tenant_id, "subdomain": tenant.subdomain }),
+        ),
     )
     .await?;
     events::enqueue(
@@ -102,9 +107,5 @@ pub async fn register_organization(
 }
 
 fn conflict_or(err: DbErr, constraint: &str, message: &str) -> ApiError {
-    if is_unique_violation(&err, constraint) {
-        ApiError::Conflict(message.to_owned())
-    } else {
-        err.into()
-    }
+    if is_unique_violation(&err, constraint) { ApiError::Conflict(message.to_owned()) } else { err.into() }
 }

@@ -37,7 +37,11 @@ pub struct MutationRoot;
 #[Object(name = "Mutation")]
 impl MutationRoot {
     /// Records a note, call, email or meeting on a deal and/or contact.
-    async fn log_activity(&self, ctx: &Context<'_>, input: LogActivityInput) -> async_graphql::Result<Activity> {
+    async fn log_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: LogActivityInput,
+    ) -> async_graphql::Result<Activity> {
         let caller = Caller::of(ctx)?;
         let new = input.parse()?;
         let tx = caller.write_tx().await?;

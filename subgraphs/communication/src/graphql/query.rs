@@ -10,7 +10,11 @@ pub struct QueryRoot;
 #[Object(name = "Query")]
 impl QueryRoot {
     #[graphql(entity)]
-    async fn find_activity_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Activity>> {
+    async fn find_activity_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Activity>> {
         let caller = Caller::of(ctx)?;
         let id = ActivityId::parse(&id, "id")?;
         Ok(caller.loader::<ActivityLoader, ActivityId>().load_one(id).await?.map(Activity))

@@ -71,7 +71,9 @@ fn timeline_page(first: Option<i32>, after: Option<&ID>) -> ApiResult<TimelinePa
     let size = match first {
         None => DEFAULT_PAGE_SIZE,
         Some(n) if n >= 1 && (n as u64) <= MAX_PAGE_SIZE => n as u64,
-        Some(_) => return Err(ApiError::bad_input("first", format!("first must be between 1 and {MAX_PAGE_SIZE}"))),
+        Some(_) => {
+            return Err(ApiError::bad_input("first", format!("first must be between 1 and {MAX_PAGE_SIZE}")));
+        }
     };
     let after = after.map(|id| crm_platform::ids::ActivityId::parse(id, "after")).transpose()?.map(|id| id.0);
     Ok(TimelinePage { size, after })

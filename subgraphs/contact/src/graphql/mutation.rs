@@ -46,7 +46,11 @@ pub struct MutationRoot;
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
-    async fn create_contact(&self, ctx: &Context<'_>, input: CreateContactInput) -> async_graphql::Result<Contact> {
+    async fn create_contact(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateContactInput,
+    ) -> async_graphql::Result<Contact> {
         let caller = Caller::of(ctx)?;
         let new = input.parse()?;
         let tx = caller.write_tx().await?;
@@ -55,7 +59,11 @@ impl MutationRoot {
         Ok(Contact(contact))
     }
 
-    async fn create_company(&self, ctx: &Context<'_>, input: CreateCompanyInput) -> async_graphql::Result<Company> {
+    async fn create_company(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCompanyInput,
+    ) -> async_graphql::Result<Company> {
         let caller = Caller::of(ctx)?;
         let new = NewCompany {
             name: text::required("name", &input.name, 200)?,

@@ -47,7 +47,11 @@ impl QueryRoot {
         let page = PageRequest::parse(first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = DealFilter {
-            pipeline: filter.pipeline_id.as_ref().map(|id| PipelineId::parse(id, "filter.pipelineId")).transpose()?,
+            pipeline: filter
+                .pipeline_id
+                .as_ref()
+                .map(|id| PipelineId::parse(id, "filter.pipelineId"))
+                .transpose()?,
             stage: filter.stage_id.as_ref().map(|id| StageId::parse(id, "filter.stageId")).transpose()?,
         };
         let tx = caller.tx().await?;
@@ -64,7 +68,11 @@ impl QueryRoot {
     }
 
     #[graphql(entity)]
-    async fn find_pipeline_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Pipeline>> {
+    async fn find_pipeline_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Pipeline>> {
         let caller = Caller::of(ctx)?;
         let id = PipelineId::parse(&id, "id")?;
         Ok(caller.loader::<PipelineLoader, PipelineId>().load_one(id).await?.map(Pipeline))

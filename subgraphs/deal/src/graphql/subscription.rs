@@ -23,9 +23,8 @@ impl SubscriptionRoot {
         let caller = Arc::clone(Caller::of(ctx)?);
         let pipeline = pipeline_id.as_ref().map(|id| PipelineId::parse(id, "pipelineId")).transpose()?;
         let services = Services::of(ctx)?;
-        let events = live_events(&services.nats, caller.tenant(), STAGE_CHANGED)
-            .await
-            .map_err(ApiError::internal)?;
+        let events =
+            live_events(&services.nats, caller.tenant(), STAGE_CHANGED).await.map_err(ApiError::internal)?;
         Ok(events.filter_map(move |envelope| {
             let caller = Arc::clone(&caller);
             async move {

@@ -25,7 +25,8 @@ impl Pipeline {
     /// Stages in pipeline order.
     async fn stages(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Stage>> {
         let caller = Caller::of(ctx)?;
-        let stages = caller.loader::<StagesOfPipelineLoader, PipelineId>().load_one(PipelineId(self.0.id)).await?;
+        let stages =
+            caller.loader::<StagesOfPipelineLoader, PipelineId>().load_one(PipelineId(self.0.id)).await?;
         Ok(stages.unwrap_or_default().into_iter().map(Stage).collect())
     }
 }
@@ -96,7 +97,8 @@ impl Deal {
     }
     async fn pipeline(&self, ctx: &Context<'_>) -> async_graphql::Result<Pipeline> {
         let caller = Caller::of(ctx)?;
-        let pipeline = caller.loader::<PipelineLoader, PipelineId>().load_one(PipelineId(self.0.pipeline_id)).await?;
+        let pipeline =
+            caller.loader::<PipelineLoader, PipelineId>().load_one(PipelineId(self.0.pipeline_id)).await?;
         Ok(pipeline.map(Pipeline).ok_or_else(|| ApiError::internal(missing_reference("pipeline")))?)
     }
     async fn contacts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ContactRef>> {
