@@ -158,6 +158,31 @@ macro_rules! tenant_loader {
     };
 }
 
+/// Declares a request-scoped loader of entity rows by their typed `id`: one statement per batch.
+#[macro_export]
+macro_rules! id_loader {
+    ($(#[$meta:meta])* $name:ident, $id:ident, $entity:ident) => {
+        $crate::tenant_loader!($(#[$meta])* $name);
+
+        impl async_graphql::dataloader::Loader<$id> for $name {
+            type Value = $entity::Model;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, ids: &[$id]) -> Result<std::collections::HashMap<$id, $entity::Model>, Self::Error> {
+                let rows = $crate::tenancy::find_by_ids::<$entity::Entity>(
+                    &self.db,
+                    self.tenant,
+                    $entity::Column::Id,
+                    ids.iter().map(|id| id.0),
+                )
+                .await
+                .map_err($crate::ApiError::from)?;
+                Ok(rows.into_iter().map(|row| ($id(row.id), row)).collect())
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

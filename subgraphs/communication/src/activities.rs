@@ -9,7 +9,6 @@ use crm_entities::tenant::activity;
 use crm_platform::error::{is_foreign_key_violation, violated_constraint};
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::{ActivityId, ContactId, DealId, UserId};
-use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
 use sea_orm::{ActiveModelTrait, DbBackend, DbErr, EntityTrait, Set, Statement};
 use serde_json::json;
@@ -175,24 +174,9 @@ impl Loader<(ContactId, TimelinePage)> for ContactTimelineLoader {
     }
 }
 
-crm_platform::tenant_loader!(
+crm_platform::id_loader!(
     /// Activities by id.
-    ActivityLoader
+    ActivityLoader,
+    ActivityId,
+    activity
 );
-
-impl Loader<ActivityId> for ActivityLoader {
-    type Value = activity::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, ids: &[ActivityId]) -> Result<HashMap<ActivityId, activity::Model>, Self::Error> {
-        let rows = find_by_ids::<activity::Entity>(
-            &self.db,
-            self.tenant,
-            activity::Column::Id,
-            ids.iter().map(|id| id.0),
-        )
-        .await
-        .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (ActivityId(row.id), row)).collect())
-    }
-}

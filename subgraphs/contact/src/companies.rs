@@ -1,15 +1,11 @@
 //! Companies: creation, pages, and batched lookups by id.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::Loader;
 use chrono::Utc;
 use crm_entities::tenant::company;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::{CompanyId, UserId};
 use crm_platform::pagination::{PageRequest, split_page};
-use crm_platform::tenancy::find_by_ids;
-use crm_platform::{ApiError, ApiResult, TenantTx};
+use crm_platform::{ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
 
@@ -43,24 +39,9 @@ pub async fn list_companies(tx: &TenantTx, page: &PageRequest) -> ApiResult<(Vec
     Ok(split_page(query.all(&**tx).await?, page))
 }
 
-crm_platform::tenant_loader!(
-    /// Companys of the caller's tenant by id, one statement per batch.
-    CompanyLoader
+crm_platform::id_loader!(
+    /// Companies of the caller's tenant by id.
+    CompanyLoader,
+    CompanyId,
+    company
 );
-
-impl Loader<CompanyId> for CompanyLoader {
-    type Value = company::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, ids: &[CompanyId]) -> Result<HashMap<CompanyId, company::Model>, Self::Error> {
-        let rows = find_by_ids::<company::Entity>(
-            &self.db,
-            self.tenant,
-            company::Column::Id,
-            ids.iter().map(|id| id.0),
-        )
-        .await
-        .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (CompanyId(row.id), row)).collect())
-    }
-}

@@ -1,15 +1,11 @@
 //! Contacts: creation (with its `contact.created` event), pages, and batched lookups by id.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::Loader;
 use chrono::Utc;
 use crm_entities::tenant::contact;
 use crm_platform::error::{is_foreign_key_violation, is_unique_violation};
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::{CompanyId, ContactId, UserId};
 use crm_platform::pagination::{PageRequest, split_page};
-use crm_platform::tenancy::find_by_ids;
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
@@ -87,24 +83,9 @@ pub async fn list_contacts(tx: &TenantTx, page: &PageRequest) -> ApiResult<(Vec<
     Ok(split_page(query.all(&**tx).await?, page))
 }
 
-crm_platform::tenant_loader!(
-    /// Contacts of the caller's tenant by id, one statement per batch.
-    ContactLoader
+crm_platform::id_loader!(
+    /// Contacts of the caller's tenant by id.
+    ContactLoader,
+    ContactId,
+    contact
 );
-
-impl Loader<ContactId> for ContactLoader {
-    type Value = contact::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, ids: &[ContactId]) -> Result<HashMap<ContactId, contact::Model>, Self::Error> {
-        let rows = find_by_ids::<contact::Entity>(
-            &self.db,
-            self.tenant,
-            contact::Column::Id,
-            ids.iter().map(|id| id.0),
-        )
-        .await
-        .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (ContactId(row.id), row)).collect())
-    }
-}

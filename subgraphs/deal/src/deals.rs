@@ -13,7 +13,10 @@ use crm_platform::pagination::{PageRequest, split_page};
 use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -168,26 +171,15 @@ pub async fn list_deals(
     Ok(split_page(query.all(&**tx).await?, page))
 }
 
-crm_platform::tenant_loader!(
+crm_platform::id_loader!(
     /// Deals by id.
-    DealLoader
+    DealLoader,
+    DealId,
+    deal
 );
 
-impl Loader<DealId> for DealLoader {
-    type Value = deal::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, deal::Model>, Self::Error> {
-        let rows =
-            find_by_ids::<deal::Entity>(&self.db, self.tenant, deal::Column::Id, ids.iter().map(|id| id.0))
-                .await
-                .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (DealId(row.id), row)).collect())
-    }
-}
-
 crm_platform::tenant_loader!(
-    /// The deals of each contact, newest first: two statements per batch, whatever its size.
+    /// The deals of each contact, newest first: one statement per batch, whatever its size.
     DealsOfContactLoader
 );
 
@@ -197,29 +189,24 @@ impl Loader<ContactId> for DealsOfContactLoader {
 
     async fn load(&self, ids: &[ContactId]) -> Result<HashMap<ContactId, Self::Value>, Self::Error> {
         let tx = TenantTx::begin(&self.db, self.tenant).await.map_err(ApiError::from)?;
-        let links = deal_contact::Entity::find()
-            .filter(deal_contact::Column::ContactId.is_in(ids.iter().map(|id| id.0)))
-            .all(&*tx)
+        let rows = tx
+            .query_all(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT d.*, dc.contact_id AS linked_contact_id
+                 FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id
+                 WHERE dc.contact_id = ANY($1)
+                 ORDER BY d.id DESC",
+                [ids.iter().map(|id| id.0).collect::<Vec<_>>().into()],
+            ))
             .await
             .map_err(ApiError::from)?;
-        let deals: HashMap<uuid::Uuid, deal::Model> = deal::Entity::find()
-            .filter(deal::Column::Id.is_in(links.iter().map(|link| link.deal_id)))
-            .all(&*tx)
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .map(|deal| (deal.id, deal))
-            .collect();
         tx.commit().await?;
         let mut by_contact: HashMap<ContactId, Self::Value> =
             ids.iter().map(|id| (*id, Vec::new())).collect();
-        for link in &links {
-            if let Some(deal) = deals.get(&link.deal_id) {
-                by_contact.entry(ContactId(link.contact_id)).or_default().push(deal.clone());
-            }
-        }
-        for list in by_contact.values_mut() {
-            list.sort_by_key(|deal| std::cmp::Reverse(deal.id));
+        for row in rows {
+            let contact: uuid::Uuid = row.try_get("", "linked_contact_id").map_err(ApiError::from)?;
+            let deal = deal::Model::from_query_result(&row, "").map_err(ApiError::from)?;
+            by_contact.entry(ContactId(contact)).or_default().push(deal);
         }
         Ok(by_contact)
     }

@@ -52,49 +52,19 @@ pub async fn starting_stage(
         .ok_or_else(|| ApiError::bad_input("pipelineId", "pipeline not found"))
 }
 
-crm_platform::tenant_loader!(
+crm_platform::id_loader!(
     /// Stages by id.
-    StageLoader
+    StageLoader,
+    StageId,
+    pipeline_stage
 );
 
-impl Loader<StageId> for StageLoader {
-    type Value = pipeline_stage::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, ids: &[StageId]) -> Result<HashMap<StageId, pipeline_stage::Model>, Self::Error> {
-        let rows = find_by_ids::<pipeline_stage::Entity>(
-            &self.db,
-            self.tenant,
-            pipeline_stage::Column::Id,
-            ids.iter().map(|id| id.0),
-        )
-        .await
-        .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (StageId(row.id), row)).collect())
-    }
-}
-
-crm_platform::tenant_loader!(
+crm_platform::id_loader!(
     /// Pipelines by id.
-    PipelineLoader
+    PipelineLoader,
+    PipelineId,
+    pipeline
 );
-
-impl Loader<PipelineId> for PipelineLoader {
-    type Value = pipeline::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, ids: &[PipelineId]) -> Result<HashMap<PipelineId, pipeline::Model>, Self::Error> {
-        let rows = find_by_ids::<pipeline::Entity>(
-            &self.db,
-            self.tenant,
-            pipeline::Column::Id,
-            ids.iter().map(|id| id.0),
-        )
-        .await
-        .map_err(ApiError::from)?;
-        Ok(rows.into_iter().map(|row| (PipelineId(row.id), row)).collect())
-    }
-}
 
 crm_platform::tenant_loader!(
     /// The ordered stages of each pipeline.

@@ -1,9 +1,11 @@
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
 use crm_entities::tenant::activity;
+use crm_platform::auth::TenantLoader;
 use crm_platform::ids::{ContactId, DealId};
-use crm_platform::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use crm_platform::{ApiError, ApiResult, Caller};
+use crm_platform::pagination::PageRequest;
+use crm_platform::{ApiResult, Caller};
 
 use crate::activities::{ContactTimelineLoader, DealTimelineLoader, TimelinePage};
 
@@ -67,14 +69,25 @@ impl Activity {
     }
 }
 
+/// One timeline page of `parent`, through the request's batching loader `L`.
+async fn timeline<L, P>(
+    ctx: &Context<'_>,
+    parent: P,
+    first: Option<i32>,
+    after: Option<&ID>,
+) -> async_graphql::Result<Vec<Activity>>
+where
+    L: TenantLoader + Loader<(P, TimelinePage), Value = Vec<activity::Model>, Error = async_graphql::Error>,
+    P: Send + Sync + Copy + std::hash::Hash + Eq + 'static,
+{
+    let caller = Caller::of(ctx)?;
+    let page = timeline_page(first, after)?;
+    let rows = caller.loader::<L, (P, TimelinePage)>().load_one((parent, page)).await?;
+    Ok(rows.unwrap_or_default().into_iter().map(Activity).collect())
+}
+
 fn timeline_page(first: Option<i32>, after: Option<&ID>) -> ApiResult<TimelinePage> {
-    let size = match first {
-        None => DEFAULT_PAGE_SIZE,
-        Some(n) if n >= 1 && (n as u64) <= MAX_PAGE_SIZE => n as u64,
-        Some(_) => {
-            return Err(ApiError::bad_input("first", format!("first must be between 1 and {MAX_PAGE_SIZE}")));
-        }
-    };
+    let size = PageRequest::parse(first, None)?.size;
     let after = after.map(|id| crm_platform::ids::ActivityId::parse(id, "after")).transpose()?.map(|id| id.0);
     Ok(TimelinePage { size, after })
 }
@@ -95,10 +108,7 @@ impl DealRef {
         first: Option<i32>,
         after: Option<ID>,
     ) -> async_graphql::Result<Vec<Activity>> {
-        let caller = Caller::of(ctx)?;
-        let page = timeline_page(first, after.as_ref())?;
-        let rows = caller.loader::<DealTimelineLoader, _>().load_one((self.0, page)).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Activity).collect())
+        timeline::<DealTimelineLoader, _>(ctx, self.0, first, after.as_ref()).await
     }
 }
 
@@ -118,9 +128,6 @@ impl ContactRef {
         first: Option<i32>,
         after: Option<ID>,
     ) -> async_graphql::Result<Vec<Activity>> {
-        let caller = Caller::of(ctx)?;
-        let page = timeline_page(first, after.as_ref())?;
-        let rows = caller.loader::<ContactTimelineLoader, _>().load_one((self.0, page)).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Activity).collect())
+        timeline::<ContactTimelineLoader, _>(ctx, self.0, first, after.as_ref()).await
     }
 }

@@ -1,0 +1,80 @@
+//! The router's own protections, as a browser or an attacker meets them: GraphiQL for people,
+//! CSRF, no mutations over GET, depth, alias and body limits, CORS for the local app origins.
+
+use crm_testkit::TestStack;
+use serde_json::json;
+
+const CRM: &str = env!("CARGO_BIN_EXE_crm");
+
+#[tokio::test]
+async fn router_refuses_what_a_browser_attack_or_a_flood_needs() {
+    let stack = TestStack::with_router(CRM).await;
+    let http = reqwest::Client::new();
+    let url = stack.router_url();
+
+    let graphiql = http.get(&url).header("accept", "text/html").send().await.expect("sent");
+    assert_eq!(graphiql.status(), 200);
+    assert!(
+        graphiql.text().await.expect("body").to_lowercase().contains("graphiql"),
+        "GraphiQL at GET /graphql"
+    );
+
+    let get_mutation = |csrf_header: bool| {
+        let mut request = http
+            .get(&url)
+            .header("accept", "application/graphql-response+json")
+            .query(&[("query", "mutation { createCompany(input: { name: \"x\" }) { id } }")]);
+        if csrf_header {
+            request = request.header("x-graphql-csrf", "1");
+        }
+        request.send()
+    };
+    assert_eq!(get_mutation(false).await.expect("sent").status(), 403, "a cross-site GET is refused by CSRF");
+    assert_eq!(get_mutation(true).await.expect("sent").status(), 405, "no mutations over GET");
+
+    let form_post = http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body(json!({ "query": "{ __typename }" }).to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(form_post.status(), 403, "CSRF: a simple cross-site request is refused");
+
+    // Contact → deals → contacts → … is a real cycle in the graph: depth must be capped.
+    let deep = format!(
+        "{{ contacts {{ edges {{ node {{ {}id{} }} }} }} }}",
+        "deals { contacts { ".repeat(5),
+        " } }".repeat(5)
+    );
+    let too_deep = stack.router(None, &deep, json!({})).await;
+    assert!(too_deep.status >= 400 && too_deep.status < 500, "{:?}", too_deep.body);
+    assert!(!too_deep.error_codes().is_empty());
+
+    let aliases: String = (0..31).map(|n| format!("a{n}: __typename ")).collect();
+    let aliased = stack.router(None, &format!("{{ {aliases} }}"), json!({})).await;
+    assert!(aliased.status >= 400 && aliased.status < 500, "{:?}", aliased.body);
+    assert!(aliased.body.to_string().to_lowercase().contains("alias"), "{}", aliased.body);
+
+    let big =
+        format!(r#"{{"query":"{{ __typename }}","variables":{{"pad":"{}"}}}}"#, "x".repeat(2 * 1024 * 1024));
+    let too_big =
+        http.post(&url).header("content-type", "application/json").body(big).send().await.expect("sent");
+    assert_eq!(too_big.status(), 413, "bodies over 2 MB are refused");
+
+    let preflight = |origin: &'static str| {
+        http.request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type,authorization")
+            .send()
+    };
+    let allowed = preflight("http://localhost:5173").await.expect("sent");
+    assert_eq!(
+        allowed.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        Some("http://localhost:5173")
+    );
+    let foreign = preflight("https://evil.example").await.expect("sent");
+    let granted = foreign.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok());
+    assert!(matches!(granted, None | Some("null")), "no CORS grant for unknown origins: {granted:?}");
+}
