@@ -24,6 +24,16 @@ pub struct PoolStats {
 
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        Self::open(url, max_connections, false).await
+    }
+
+    /// A pool that connects on first use, so a server starts (liveness up, `/health` 503) while
+    /// the database is still down and serves as soon as it comes up.
+    pub async fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        Self::open(url, max_connections, true).await
+    }
+
+    async fn open(url: &str, max_connections: u32, lazy: bool) -> Result<Self, DbErr> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
@@ -33,6 +43,7 @@ impl Db {
             .idle_timeout(Duration::from_secs(300))
             .max_lifetime(Duration::from_secs(3600))
             .test_before_acquire(false)
+            .connect_lazy(lazy)
             .sqlx_logging(false);
         let mut conn = Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
@@ -41,23 +52,6 @@ impl Db {
             counter.fetch_add(1, Ordering::Relaxed);
         });
         Ok(Self { conn, statements })
-    }
-
-    /// Like [`Db::connect`], but waits for the server to come up instead of failing at once.
-    pub async fn connect_with_retry(url: &str, max_connections: u32) -> Result<Self, DbErr> {
-        let mut delay = Duration::from_millis(200);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match Self::connect(url, max_connections).await {
-                Ok(db) => return Ok(db),
-                Err(err) if Instant::now() < deadline => {
-                    tracing::warn!(error = %err, "database not reachable yet; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(3));
-                }
-                Err(err) => return Err(err),
-            }
-        }
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

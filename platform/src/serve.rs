@@ -42,7 +42,7 @@ impl Services {
     }
 
     pub async fn connect(config: Config) -> anyhow::Result<Self> {
-        let db = Db::connect_with_retry(&config.database_url, config.db_max_connections).await?;
+        let db = Db::connect_lazy(&config.database_url, config.db_max_connections).await?;
         Self::with_db(config, db).await
     }
 
