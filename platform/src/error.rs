@@ -112,3 +112,27 @@ pub fn is_unique_violation(err: &DbErr, constraint: &str) -> bool {
 pub fn is_foreign_key_violation(err: &DbErr, constraint: &str) -> bool {
     matches!(violated_constraint(err), Some((code, Some(c))) if code == "23503" && c == constraint)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_reach_the_client_masked_with_an_error_id() {
+        let err = ApiError::internal(anyhow::anyhow!("relation \"tenant_x.contacts\" does not exist"));
+        let gql = err.extend();
+        assert_eq!(gql.message, "Internal server error");
+        let rendered = format!("{:?}", gql.extensions);
+        assert!(rendered.contains("INTERNAL") && rendered.contains("errorId"), "{rendered}");
+        assert!(!rendered.contains("relation") && !rendered.contains("tenant_x"), "{rendered}");
+    }
+
+    #[test]
+    fn client_errors_keep_their_code_and_message() {
+        let gql: async_graphql::Error = ApiError::bad_input("email", "email is not a valid email address").into();
+        assert_eq!(gql.message, "email is not a valid email address");
+        let rendered = format!("{:?}", gql.extensions);
+        assert!(rendered.contains("BAD_USER_INPUT") && rendered.contains("email"), "{rendered}");
+        assert_eq!(ApiError::NotFound("contact").message(), "contact not found");
+    }
+}
