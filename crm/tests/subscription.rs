@@ -103,10 +103,16 @@ async fn deal_moves_reach_only_the_same_tenants_subscribers() {
     let target = &a_deal.stages[3];
     let started = tokio::time::Instant::now();
     move_deal(&stack, &a, &a_deal.deal, target).await;
-    let message = a_client
-        .next_message(Duration::from_secs(2))
-        .await
-        .expect("A's subscriber hears A's move within 2 s");
+    // Skip a straggler from the warm-up, should one still be in flight; the budget stays 2 s.
+    let deadline = started + Duration::from_secs(2);
+    let message = loop {
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let message =
+            a_client.next_message(remaining).await.expect("A's subscriber hears A's move within 2 s");
+        if message["payload"]["data"]["dealChanged"]["toStage"]["name"] == "Negotiation" {
+            break message;
+        }
+    };
     let latency = started.elapsed();
     assert_eq!(message["type"], "next");
     assert_eq!(

@@ -129,7 +129,8 @@ mod tests {
 
     #[test]
     fn client_errors_keep_their_code_and_message() {
-        let gql: async_graphql::Error = ApiError::bad_input("email", "email is not a valid email address").into();
+        let gql: async_graphql::Error =
+            ApiError::bad_input("email", "email is not a valid email address").into();
         assert_eq!(gql.message, "email is not a valid email address");
         let rendered = format!("{:?}", gql.extensions);
         assert!(rendered.contains("BAD_USER_INPUT") && rendered.contains("email"), "{rendered}");
