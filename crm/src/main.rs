@@ -7,6 +7,8 @@
 //! - `crm migrate` — apply global and tenant template migrations.
 //! - `crm schema [--check]` — compose `router/supergraph.graphql` and `schema.graphql`.
 
+#![recursion_limit = "256"]
+
 mod database;
 mod schema;
 mod targets;
@@ -15,6 +17,9 @@ mod up;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use crm_router::RouterGlobalAllocator;
+
+crm_router::configure_global_allocator!();
 
 #[derive(Parser)]
 #[command(name = "crm", version, about = "MTenant CRM: federated GraphQL CRM")]

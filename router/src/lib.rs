@@ -5,11 +5,16 @@
 //! `router.config.yaml` reads every address from the environment with a local default, so the
 //! same file serves `crm up`, the tests and compose.
 
+// Hive Router's ntex service stacks nest deeper than the default limit in release builds.
+#![recursion_limit = "256"]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use hive_router::ntex;
 use hive_router::{PluginRegistry, init_rustls_crypto_provider, router_entrypoint};
+/// The router's allocator (mimalloc); the `crm` binary installs it for every role.
+pub use hive_router::{RouterGlobalAllocator, configure_global_allocator};
 
 /// The router configuration, as committed.
 pub const CONFIG: &str = include_str!("../router.config.yaml");
