@@ -21,12 +21,12 @@ async fn bad_tokens_are_unauthenticated_everywhere() {
     let stack = TestStack::with_router(CRM).await;
     let org = stack.register_org("Tokens").await;
 
-    let valid = mint_token(&stack.db, &claims(&org, 600)).await;
-    let expired = mint_token(&stack.db, &claims(&org, -120)).await;
+    let valid = mint_token(&stack, &claims(&org, 600)).await;
+    let expired = mint_token(&stack, &claims(&org, -120)).await;
     let tampered = {
         // Same header and signature, a different payload: the signature no longer matches.
         let forged = mint_token(
-            &stack.db,
+            &stack,
             &json!({ "sub": org.user_id, "tenant": uuid::Uuid::now_v7(), "role": "owner" }),
         )
         .await;
@@ -37,7 +37,7 @@ async fn bad_tokens_are_unauthenticated_everywhere() {
     let wrong_audience = {
         let mut c = claims(&org, 600);
         c["aud"] = json!("someone-else");
-        mint_token(&stack.db, &c).await
+        mint_token(&stack, &c).await
     };
     let unsigned = {
         use base64::Engine;

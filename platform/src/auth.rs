@@ -159,7 +159,10 @@ impl JwtVerifier {
 pub enum RequestAuth {
     Anonymous,
     Verified(Arc<Caller>),
+    /// A bad, expired or logged-out token.
     Rejected,
+    /// The session store could not be asked; the request is refused, not guessed at.
+    SessionsUnavailable,
 }
 
 /// A verified caller inside one request: claims, the pool, and the request's data loaders.

@@ -20,6 +20,8 @@ pub enum ApiError {
         message: String,
     },
     PaymentRequired(String),
+    /// A dependency is down; the message says which, in words safe for clients.
+    Unavailable(&'static str),
     Internal(anyhow::Error),
 }
 
@@ -32,7 +34,7 @@ impl ApiError {
             Self::Conflict(_) => "CONFLICT",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::PaymentRequired(_) => "PAYMENT_REQUIRED",
-            Self::Internal(_) => "INTERNAL",
+            Self::Unavailable(_) | Self::Internal(_) => "INTERNAL",
         }
     }
 
@@ -43,6 +45,7 @@ impl ApiError {
             Self::NotFound(what) => format!("{what} not found"),
             Self::Forbidden(m) | Self::Conflict(m) | Self::PaymentRequired(m) => m.clone(),
             Self::BadInput { message, .. } => message.clone(),
+            Self::Unavailable(what) => format!("{what} is unavailable; try again shortly"),
             Self::Internal(_) => "Internal server error".to_owned(),
         }
     }
@@ -53,6 +56,12 @@ impl ApiError {
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Self::Internal(err.into())
+    }
+}
+
+impl From<crate::sessions::SessionStoreUnavailable> for ApiError {
+    fn from(_: crate::sessions::SessionStoreUnavailable) -> Self {
+        Self::Unavailable("the session store")
     }
 }
 

@@ -181,10 +181,20 @@ where
     };
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let auth = authenticate(&endpoint.services, authorization).await;
-    if matches!(auth, RequestAuth::Rejected) {
-        // 200, as GraphQL over application/json answers execution errors: the router would
-        // otherwise add a transport error to the client's UNAUTHENTICATED.
-        return error_response(StatusCode::OK, "UNAUTHENTICATED", "invalid or expired token");
+    // 200, as GraphQL over application/json answers execution errors: the router would
+    // otherwise add a transport error to the client's UNAUTHENTICATED.
+    match auth {
+        RequestAuth::Rejected => {
+            return error_response(StatusCode::OK, "UNAUTHENTICATED", "invalid or expired token");
+        }
+        RequestAuth::SessionsUnavailable => {
+            return error_response(
+                StatusCode::OK,
+                "UNAUTHENTICATED",
+                "sessions cannot be checked right now (session store unavailable); try again shortly",
+            );
+        }
+        RequestAuth::Anonymous | RequestAuth::Verified(_) => {}
     }
     let response = endpoint.schema.execute(request.data(auth)).await;
     // GraphQL over HTTP: request errors are 4xx for `application/graphql-response+json` clients;
@@ -227,9 +237,14 @@ pub async fn authenticate(services: &Services, authorization: Option<&str>) -> R
     let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
         return RequestAuth::Rejected;
     };
-    match services.verifier.verify(token.trim()).await {
-        Ok(claims) => RequestAuth::Verified(Arc::new(Caller::new(claims, services.db.clone()))),
-        Err(_) => RequestAuth::Rejected,
+    let Ok(claims) = services.verifier.verify(token.trim()).await else {
+        return RequestAuth::Rejected;
+    };
+    // A valid signature is not enough: the session must still exist (logout ends it at once).
+    match services.sessions.touch(claims.tenant, claims.sub, claims.sid).await {
+        Ok(true) => RequestAuth::Verified(Arc::new(Caller::new(claims, services.db.clone()))),
+        Ok(false) => RequestAuth::Rejected,
+        Err(_) => RequestAuth::SessionsUnavailable,
     }
 }
 

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod pagination;
 pub mod password;
 pub mod serve;
+pub mod sessions;
 pub mod telemetry;
 pub mod tenancy;
 pub mod text;

@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::JwtVerifier;
 use crate::config::Config;
 use crate::db::Db;
+use crate::sessions::SessionStore;
 use crate::{events, health, telemetry};
 
 /// Largest request body a subgraph reads (the router allows 2 MiB too).
@@ -31,6 +32,7 @@ pub struct Services {
     pub db: Db,
     pub nats: async_nats::Client,
     pub redis: redis::Client,
+    pub sessions: Arc<SessionStore>,
     pub verifier: Arc<JwtVerifier>,
 }
 
@@ -54,8 +56,9 @@ impl Services {
             .connect(config.nats_url.as_str())
             .await?;
         let redis = redis::Client::open(config.redis_url.as_str())?;
+        let sessions = Arc::new(SessionStore::new(redis.clone()));
         let verifier = Arc::new(JwtVerifier::new(config.jwt.clone()));
-        Ok(Self { config: Arc::new(config), db, nats, redis, verifier })
+        Ok(Self { config: Arc::new(config), db, nats, redis, sessions, verifier })
     }
 }
 

@@ -1,12 +1,25 @@
-use crm_platform::Db;
+use crm_platform::TenantId;
+use crm_platform::ids::{SessionId, UserId};
+
+use crate::stack::TestStack;
 use crm_platform::auth::TOKEN_ALGORITHM;
 use jsonwebtoken::{EncodingKey, Header};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::Value;
 
 /// Signs `claims` with the auth subgraph's current key, for tokens no client could obtain
-/// (expired ones, say).
-pub async fn mint_token(db: &Db, claims: &Value) -> String {
+/// (expired ones, say), and opens the session they name when they name one.
+pub async fn mint_token(stack: &TestStack, claims: &Value) -> String {
+    let db = &stack.db;
+    let ids = |key: &str| claims[key].as_str().and_then(|v| uuid::Uuid::parse_str(v).ok());
+    if let (Some(tenant), Some(user), Some(sid)) = (ids("tenant"), ids("sub"), ids("sid")) {
+        stack
+            .services
+            .sessions
+            .open(TenantId(tenant), UserId(user), SessionId(sid))
+            .await
+            .expect("session store reachable");
+    }
     let row = db
         .conn()
         .query_one(Statement::from_string(

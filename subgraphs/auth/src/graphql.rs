@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use crm_platform::ids::UserId;
+use crm_platform::ids::{SessionId, UserId};
 use crm_platform::{ApiError, Caller, Role, Services};
 use uuid::Uuid;
 
@@ -71,19 +71,33 @@ pub struct MutationRoot;
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
+    /// Ends this session: its access token stops working on every subgraph at once.
+    async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let caller = Caller::of(ctx)?;
+        let sessions = &Services::of(ctx)?.sessions;
+        sessions.revoke(caller.tenant(), caller.user(), caller.claims.sid).await.map_err(ApiError::from)?;
+        Ok(true)
+    }
+
+    /// Ends every session of the caller in this organization.
+    async fn logout_all(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let caller = Caller::of(ctx)?;
+        let sessions = &Services::of(ctx)?.sessions;
+        sessions.revoke_all(caller.tenant(), caller.user()).await.map_err(ApiError::from)?;
+        Ok(true)
+    }
+
     /// Signs in to one organization and returns a short-lived access token.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
         let services = Services::of(ctx)?;
         let keys = ctx.data::<Arc<AuthKeys>>()?;
         let membership = login(&services.db, &input.email, input.password, &input.subdomain).await?;
         let keyring = keys.keyring().await?;
-        let token = issue_access_token(
-            keyring,
-            &services.config.jwt,
-            UserId(membership.member.id),
-            membership.tenant,
-            membership.role,
-        )?;
+        let user = UserId(membership.member.id);
+        let sid = SessionId::new();
+        services.sessions.open(membership.tenant, user, sid).await.map_err(ApiError::from)?;
+        let token =
+            issue_access_token(keyring, &services.config.jwt, user, membership.tenant, membership.role, sid)?;
         Ok(AuthPayload {
             access_token: token.token,
             token_type: "Bearer".to_owned(),

@@ -20,6 +20,7 @@ pub fn issue_access_token(
     user: UserId,
     tenant: TenantId,
     role: Role,
+    sid: SessionId,
 ) -> ApiResult<AccessToken> {
     let now = Utc::now().timestamp();
     let ttl = i64::try_from(settings.access_ttl.as_secs()).unwrap_or(900);
@@ -27,7 +28,7 @@ pub fn issue_access_token(
         sub: user,
         tenant,
         role,
-        sid: SessionId::new(),
+        sid,
         iss: settings.issuer.clone(),
         aud: settings.audience.clone(),
         iat: now,

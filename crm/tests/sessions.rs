@@ -1,0 +1,83 @@
+//! Sessions (RELIABILITY A5, F3): logout makes the access token useless on every subgraph on the
+//! very next request, other sessions live on until `logoutAll`, and when Redis cannot be asked
+//! the check fails closed.
+
+use crm_testkit::TestStack;
+use serde_json::json;
+
+const CRM: &str = env!("CARGO_BIN_EXE_crm");
+
+/// One authenticated query per subgraph.
+const PROBES: [(&str, &str); 5] = [
+    ("auth", "{ me { id } }"),
+    ("tenant", "{ currentTenant { id } }"),
+    ("contact", "{ contacts(first: 1) { edges { node { id } } } }"),
+    ("deal", "{ pipelines { id } }"),
+    (
+        "communication",
+        r#"{ _entities(representations: [{ __typename: "Deal", id: "0194f0c2-7d2a-7cc1-9b1e-3f5a1b2c3d4e" }]) { __typename } }"#,
+    ),
+];
+
+async fn assert_accepted_everywhere(stack: &TestStack, token: &str, accepted: bool) {
+    for (subgraph, query) in PROBES {
+        let response = stack.subgraph(subgraph, Some(token), query, json!({})).await;
+        if accepted {
+            assert!(response.error_codes().is_empty(), "{subgraph}: {}", response.body);
+        } else {
+            assert_eq!(response.error_codes(), ["UNAUTHENTICATED"], "{subgraph}: {}", response.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_every_subgraph_at_once() {
+    let stack = TestStack::with_router(CRM).await;
+    let org = stack.register_org("Sessions").await;
+    let second = stack.login(&org.email, &org.password, &org.subdomain).await;
+    assert_accepted_everywhere(&stack, &org.token, true).await;
+
+    let logout = stack.router(Some(&org.token), "mutation { logout }", json!({})).await;
+    assert_eq!(logout.ok()["logout"], true);
+    assert_accepted_everywhere(&stack, &org.token, false).await;
+    let via_router = stack.router(Some(&org.token), "{ me { id } }", json!({})).await;
+    assert_eq!(via_router.error_codes(), ["UNAUTHENTICATED"]);
+
+    // The other session is untouched until the user logs out everywhere.
+    assert_accepted_everywhere(&stack, &second, true).await;
+    let third = stack.login(&org.email, &org.password, &org.subdomain).await;
+    let all = stack.router(Some(&second), "mutation { logoutAll }", json!({})).await;
+    assert_eq!(all.ok()["logoutAll"], true);
+    assert_accepted_everywhere(&stack, &second, false).await;
+    assert_accepted_everywhere(&stack, &third, false).await;
+}
+
+#[tokio::test]
+async fn session_checks_fail_closed_when_redis_is_unreachable() {
+    use crm_platform::serve::{Services, app, serve};
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("No Redis").await;
+
+    // The same database and keys, but a Redis that is not there.
+    let jwks = format!("{}/.well-known/jwks.json", stack.subgraph_url("auth"));
+    let mut config = crm_testkit::test_config(&jwks);
+    config.redis_url = "redis://127.0.0.1:1".to_owned();
+    let services = Services::with_db(config, stack.db.clone()).await.expect("services");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(serve(app(&crm_contact::SUBGRAPH, &services), listener, shutdown.clone()));
+
+    let started = std::time::Instant::now();
+    let response =
+        stack.post(&url, Some(&org.token), "{ contacts { edges { node { id } } } }", json!({})).await;
+    assert_eq!(response.error_codes(), ["UNAUTHENTICATED"], "{}", response.body);
+    assert!(response.body.to_string().contains("session store unavailable"), "{}", response.body);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "no hanging on a dead Redis");
+    // The real stack, with Redis, still accepts the same token.
+    let ok = stack
+        .subgraph("contact", Some(&org.token), "{ contacts { edges { node { id } } } }", json!({}))
+        .await;
+    ok.ok();
+    shutdown.cancel();
+}
