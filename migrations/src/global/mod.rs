@@ -1,12 +1,16 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_identity_and_outbox;
+mod m20261124_000002_refresh_tokens;
 
 pub struct GlobalMigrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for GlobalMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_identity_and_outbox::Migration)]
+        vec![
+            Box::new(m20261124_000001_identity_and_outbox::Migration),
+            Box::new(m20261124_000002_refresh_tokens::Migration),
+        ]
     }
 }

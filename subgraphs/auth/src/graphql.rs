@@ -2,13 +2,14 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use crm_platform::ids::{SessionId, UserId};
-use crm_platform::{ApiError, Caller, Role, Services};
+use crm_platform::{ApiError, Caller, Role, Services, TenantId};
 use uuid::Uuid;
 
 use crate::keys::AuthKeys;
 use crate::login::login;
+use crate::refresh;
 use crate::tokens::issue_access_token;
-use crate::users::{MemberLoader, MemberRow};
+use crate::users::{MemberLoader, MemberRow, find_member};
 
 /// A person, as a member of the caller's organization.
 #[derive(SimpleObject)]
@@ -40,6 +41,8 @@ pub struct LoginInput {
 #[derive(SimpleObject)]
 pub struct AuthPayload {
     pub access_token: String,
+    /// Single use: `refreshToken` exchanges it for a new pair. Reusing a spent one ends the login.
+    pub refresh_token: String,
     /// Always `Bearer`.
     pub token_type: String,
     /// Seconds until the access token expires.
@@ -76,6 +79,7 @@ impl MutationRoot {
         let caller = Caller::of(ctx)?;
         let sessions = &Services::of(ctx)?.sessions;
         sessions.revoke(caller.tenant(), caller.user(), caller.claims.sid).await.map_err(ApiError::from)?;
+        refresh::revoke_session(&Services::of(ctx)?.db, caller.claims.sid).await?;
         Ok(true)
     }
 
@@ -84,25 +88,53 @@ impl MutationRoot {
         let caller = Caller::of(ctx)?;
         let sessions = &Services::of(ctx)?.sessions;
         sessions.revoke_all(caller.tenant(), caller.user()).await.map_err(ApiError::from)?;
+        refresh::revoke_member(&Services::of(ctx)?.db, caller.tenant(), caller.user()).await?;
         Ok(true)
     }
 
-    /// Signs in to one organization and returns a short-lived access token.
+    /// Signs in to one organization and returns a short-lived access token and a refresh token.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
         let services = Services::of(ctx)?;
-        let keys = ctx.data::<Arc<AuthKeys>>()?;
         let membership = login(&services.db, &input.email, input.password, &input.subdomain).await?;
-        let keyring = keys.keyring().await?;
         let user = UserId(membership.member.id);
         let sid = SessionId::new();
         services.sessions.open(membership.tenant, user, sid).await.map_err(ApiError::from)?;
-        let token =
-            issue_access_token(keyring, &services.config.jwt, user, membership.tenant, membership.role, sid)?;
-        Ok(AuthPayload {
-            access_token: token.token,
-            token_type: "Bearer".to_owned(),
-            expires_in: token.expires_in,
-            user: membership.member.into(),
-        })
+        let refresh =
+            refresh::issue(services.db.conn(), Uuid::now_v7(), sid, user, membership.tenant).await?;
+        Ok(sign(ctx, membership.member, membership.tenant, membership.role, sid, refresh).await?)
     }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token.
+    async fn refresh_token(&self, ctx: &Context<'_>, token: String) -> async_graphql::Result<AuthPayload> {
+        let services = Services::of(ctx)?;
+        let rotation = refresh::rotate(&services.db, &services.sessions, &token).await?;
+        let member = find_member(&services.db, rotation.tenant, rotation.user.0)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(sign(ctx, member, rotation.tenant, rotation.role, rotation.session, rotation.refresh_token)
+            .await?)
+    }
+}
+
+/// Signs an access token for the session and assembles the payload.
+async fn sign(
+    ctx: &Context<'_>,
+    member: MemberRow,
+    tenant: TenantId,
+    role: Role,
+    sid: SessionId,
+    refresh_token: String,
+) -> crm_platform::ApiResult<AuthPayload> {
+    let services = Services::of(ctx)?;
+    let keys =
+        ctx.data::<Arc<AuthKeys>>().map_err(|_| ApiError::internal(anyhow::anyhow!("auth keys missing")))?;
+    let keyring = keys.keyring().await?;
+    let token = issue_access_token(keyring, &services.config.jwt, UserId(member.id), tenant, role, sid)?;
+    Ok(AuthPayload {
+        access_token: token.token,
+        refresh_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: token.expires_in,
+        user: member.into(),
+    })
 }

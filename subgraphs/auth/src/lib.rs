@@ -4,6 +4,7 @@
 mod graphql;
 mod keys;
 mod login;
+mod refresh;
 mod tokens;
 mod users;
 

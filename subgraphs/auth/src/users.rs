@@ -22,6 +22,21 @@ impl MemberRow {
     }
 }
 
+const MEMBERS_SQL: &str = "SELECT u.id, u.email, u.name, m.role
+     FROM crm.users u JOIN crm.memberships m ON m.user_id = u.id
+     WHERE m.tenant_id = $1 AND u.id = ANY($2)";
+
+/// One member of `tenant`, if `user` still is one.
+pub async fn find_member(db: &Db, tenant: TenantId, user: Uuid) -> Result<Option<MemberRow>, ApiError> {
+    Ok(MemberRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        MEMBERS_SQL,
+        [tenant.0.into(), vec![user].into()],
+    ))
+    .one(db.conn())
+    .await?)
+}
+
 /// Loads members of one tenant by user id, one statement per batch.
 pub struct MemberLoader {
     db: Db,
@@ -41,9 +56,7 @@ impl Loader<Uuid> for MemberLoader {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, MemberRow>, Self::Error> {
         let rows = MemberRow::find_by_statement(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT u.id, u.email, u.name, m.role
-             FROM crm.users u JOIN crm.memberships m ON m.user_id = u.id
-             WHERE m.tenant_id = $1 AND u.id = ANY($2)",
+            MEMBERS_SQL,
             [self.tenant.0.into(), ids.to_vec().into()],
         ))
         .all(self.db.conn())

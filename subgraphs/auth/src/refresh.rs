@@ -1,0 +1,161 @@
+//! Refresh tokens (RELIABILITY A6–A8): opaque 256-bit random values, stored only as SHA-256
+//! hashes, rotated on every use, bound to a family (one login), a session, a user and a tenant.
+//! Spending a token is one atomic UPDATE, so two parallel refreshes rotate exactly once; any
+//! reuse of a spent token revokes its whole family and ends the session. There is deliberately no
+//! grace window: clients must not refresh in parallel.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crm_platform::ids::{SessionId, UserId};
+use crm_platform::sessions::SessionStore;
+use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
+use rand::RngCore;
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Absolute lifetime; the session's 1-hour sliding TTL ends idle logins much sooner.
+const REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+fn hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Issues a new token of `family` for the session and returns its value (the only copy).
+pub async fn issue(
+    conn: &impl ConnectionTrait,
+    family: Uuid,
+    session: SessionId,
+    user: UserId,
+    tenant: TenantId,
+) -> ApiResult<String> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    conn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO crm.refresh_tokens (token_hash, family_id, session_id, user_id, tenant_id, expires_at)
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
+        [
+            hash(&token).into(),
+            family.into(),
+            session.0.into(),
+            user.0.into(),
+            tenant.0.into(),
+            (REFRESH_TTL.as_secs() as f64).into(),
+        ],
+    ))
+    .await?;
+    Ok(token)
+}
+
+/// The result of a successful rotation.
+pub struct Rotation {
+    pub user: UserId,
+    pub tenant: TenantId,
+    pub session: SessionId,
+    pub role: Role,
+    pub refresh_token: String,
+}
+
+#[derive(FromQueryResult)]
+struct Spent {
+    family_id: Uuid,
+    session_id: Uuid,
+    user_id: Uuid,
+    tenant_id: Uuid,
+}
+
+/// Spends `presented` and issues its successor, or refuses; a reused token revokes its family.
+#[tracing::instrument(skip_all)]
+pub async fn rotate(db: &Db, sessions: &SessionStore, presented: &str) -> ApiResult<Rotation> {
+    let presented_hash = hash(presented);
+    let txn = db.conn().begin().await?;
+    let spent = Spent::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE crm.refresh_tokens SET used_at = now()
+         WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+         RETURNING family_id, session_id, user_id, tenant_id",
+        [presented_hash.clone().into()],
+    ))
+    .one(&txn)
+    .await?;
+
+    let Some(spent) = spent else {
+        let reused = Spent::find_by_statement(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT family_id, session_id, user_id, tenant_id FROM crm.refresh_tokens
+             WHERE token_hash = $1 AND used_at IS NOT NULL AND revoked_at IS NULL",
+            [presented_hash.into()],
+        ))
+        .one(&txn)
+        .await?;
+        if let Some(reused) = reused {
+            tracing::warn!(tenant.id = %reused.tenant_id, family = %reused.family_id, "refresh token reused; revoking its family");
+            revoke_family(&txn, reused.family_id).await?;
+            txn.commit().await?;
+            let (tenant, user) = (TenantId(reused.tenant_id), UserId(reused.user_id));
+            sessions.revoke(tenant, user, SessionId(reused.session_id)).await?;
+        }
+        return Err(ApiError::Unauthenticated);
+    };
+
+    let (tenant, user, session) =
+        (TenantId(spent.tenant_id), UserId(spent.user_id), SessionId(spent.session_id));
+    let role = txn
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT role FROM crm.memberships WHERE tenant_id = $1 AND user_id = $2",
+            [tenant.0.into(), user.0.into()],
+        ))
+        .await?
+        .and_then(|row| row.try_get::<String>("", "role").ok())
+        .and_then(|role| Role::parse(&role));
+    // A removed member or an ended session cannot be revived by a refresh.
+    let alive = role.is_some() && sessions.touch(tenant, user, session).await?;
+    let Some(role) = role.filter(|_| alive) else {
+        revoke_family(&txn, spent.family_id).await?;
+        txn.commit().await?;
+        return Err(ApiError::Unauthenticated);
+    };
+    let refresh_token = issue(&txn, spent.family_id, session, user, tenant).await?;
+    txn.commit().await?;
+    Ok(Rotation { user, tenant, session, role, refresh_token })
+}
+
+async fn revoke_family(conn: &impl ConnectionTrait, family: Uuid) -> ApiResult<()> {
+    conn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE crm.refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+        [family.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Revokes the refresh tokens of one session (logout).
+pub async fn revoke_session(db: &Db, session: SessionId) -> ApiResult<()> {
+    db.conn()
+        .execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE crm.refresh_tokens SET revoked_at = now() WHERE session_id = $1 AND revoked_at IS NULL",
+            [session.0.into()],
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Revokes every refresh token of a member (logout everywhere).
+pub async fn revoke_member(db: &Db, tenant: TenantId, user: UserId) -> ApiResult<()> {
+    db.conn()
+        .execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE crm.refresh_tokens SET revoked_at = now()
+             WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+            [tenant.0.into(), user.0.into()],
+        ))
+        .await?;
+    Ok(())
+}
