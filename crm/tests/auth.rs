@@ -2,7 +2,7 @@
 //! router and at each subgraph.
 
 use chrono::Utc;
-use crm_testkit::{TestStack, mint_token};
+use crm_testkit::{TestStack, mint_token, mint_token_with};
 use serde_json::json;
 
 const CRM: &str = env!("CARGO_BIN_EXE_crm");
@@ -52,8 +52,44 @@ async fn bad_tokens_are_unauthenticated_everywhere() {
     // The minted valid token works, so the rejections below are about the defects alone.
     stack.router(Some(&valid), QUERY, json!({})).await.ok();
 
+    let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut c = claims(&org, 600);
+        edit(&mut c);
+        c
+    };
+    let future_nbf = mint_token(&stack, &with(&|c| c["nbf"] = json!(Utc::now().timestamp() + 600))).await;
+    let string_exp =
+        mint_token(&stack, &with(&|c| c["exp"] = json!((Utc::now().timestamp() + 600).to_string()))).await;
+    let missing_exp = mint_token(&stack, &with(&|c| drop(c.as_object_mut().map(|o| o.remove("exp"))))).await;
+    let wrong_issuer = mint_token(&stack, &with(&|c| c["iss"] = json!("someone-else"))).await;
+    let unknown_kid = mint_token_with(&stack, Some("no-such-key"), &claims(&org, 600)).await;
+    let hs256_confusion = {
+        // Key confusion (A2): HMAC-sign with the public key, as an attacker could.
+        let jwks: serde_json::Value =
+            reqwest::get(format!("{}/.well-known/jwks.json", stack.subgraph_url("auth")))
+                .await
+                .expect("jwks")
+                .json()
+                .await
+                .expect("json");
+        let key = &jwks["keys"][0];
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = key["kid"].as_str().map(str::to_owned);
+        let secret = key["x"].as_str().expect("x").as_bytes().to_vec();
+        jsonwebtoken::encode(&header, &claims(&org, 600), &jsonwebtoken::EncodingKey::from_secret(&secret))
+            .expect("sign")
+    };
+    let two_segments = valid.rsplitn(2, '.').nth(1).expect("two segments").to_owned();
+
     for (label, token) in [
         ("no token", None),
+        ("nbf in the future", Some(future_nbf.as_str())),
+        ("exp as a string", Some(string_exp.as_str())),
+        ("missing exp", Some(missing_exp.as_str())),
+        ("wrong issuer", Some(wrong_issuer.as_str())),
+        ("unknown kid", Some(unknown_kid.as_str())),
+        ("HS256 with the public key", Some(hs256_confusion.as_str())),
+        ("two segments", Some(two_segments.as_str())),
         ("expired", Some(expired.as_str())),
         ("tampered", Some(tampered.as_str())),
         ("wrong audience", Some(wrong_audience.as_str())),

@@ -83,3 +83,34 @@ async fn a_failed_registration_leaves_nothing() {
         assert_eq!(response.body["errors"][0]["extensions"]["field"], field);
     }
 }
+
+#[tokio::test]
+async fn fifty_organizations_register_concurrently() {
+    let stack = TestStack::subgraphs().await;
+    let batch = uuid::Uuid::new_v4().simple().to_string();
+    let attempts = (0..50).map(|n| {
+        let subdomain = format!("many-{}-{n}", &batch[..8]);
+        let email = format!("owner@{subdomain}.example.com");
+        let stack = &stack;
+        async move { stack.subgraph("tenant", None, REGISTER, registration(&subdomain, &email)).await }
+    });
+    let results = futures::future::join_all(attempts).await;
+    for result in &results {
+        assert!(result.error_codes().is_empty(), "{}", result.body);
+    }
+    let row = stack
+        .db
+        .conn()
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT count(*) FROM crm.tenants t
+             JOIN pg_namespace n ON n.nspname = 'tenant_' || replace(t.id::text, '-', '')
+             WHERE t.subdomain LIKE $1",
+            [format!("many-{}-%", &batch[..8]).into()],
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    assert_eq!(row.try_get_by_index::<i64>(0).expect("count"), 50, "50 rows, each with its schema");
+    assert_eq!(orphan_schemas(&stack).await, Vec::<String>::new());
+}

@@ -158,3 +158,20 @@ fn t7_a_schema_list_is_never_a_tenant_schema() {
     assert!(SchemaName::parse(&format!("{},{}", a.as_str(), b.as_str())).is_err());
     assert!(SchemaName::parse(&format!("{}, public", a.as_str())).is_err());
 }
+
+#[tokio::test]
+async fn t13_nobody_may_create_objects_in_public() {
+    let url = crm_testkit::stack::migrated_database().await;
+    let db = Db::connect(&url, 1).await.expect("pool");
+    let row = db
+        .conn()
+        .query_one(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT has_schema_privilege('public', 'public', 'CREATE')",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    let public_can_create: bool = row.try_get_by_index(0).expect("bool");
+    assert!(!public_can_create, "PUBLIC must not hold CREATE on schema public (CVE-2018-1058)");
+}

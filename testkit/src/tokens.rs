@@ -10,6 +10,11 @@ use serde_json::Value;
 /// Signs `claims` with the auth subgraph's current key, for tokens no client could obtain
 /// (expired ones, say), and opens the session they name when they name one.
 pub async fn mint_token(stack: &TestStack, claims: &Value) -> String {
+    mint_token_with(stack, None, claims).await
+}
+
+/// Like [`mint_token`], with the header's `kid` replaced when `kid` is given.
+pub async fn mint_token_with(stack: &TestStack, kid_override: Option<&str>, claims: &Value) -> String {
     let db = &stack.db;
     let ids = |key: &str| claims[key].as_str().and_then(|v| uuid::Uuid::parse_str(v).ok());
     if let (Some(tenant), Some(user), Some(sid)) = (ids("tenant"), ids("sub"), ids("sid")) {
@@ -32,6 +37,6 @@ pub async fn mint_token(stack: &TestStack, claims: &Value) -> String {
     let kid: String = row.try_get("", "kid").expect("kid");
     let private_key: Vec<u8> = row.try_get("", "private_key").expect("key");
     let mut header = Header::new(TOKEN_ALGORITHM);
-    header.kid = Some(kid);
+    header.kid = Some(kid_override.map_or(kid, str::to_owned));
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&private_key)).expect("sign")
 }
