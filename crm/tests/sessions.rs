@@ -81,3 +81,30 @@ async fn session_checks_fail_closed_when_redis_is_unreachable() {
     ok.ok();
     shutdown.cancel();
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_throttled_per_account_counting_aliases() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Throttle").await;
+    // Ten aliased wrong-password attempts in one operation: each alias is an attempt.
+    let aliases: String = (0..10)
+        .map(|n| format!(r#"a{n}: login(input: {{ email: "{}", password: "wrong password {n}", subdomain: "{}" }}) {{ accessToken }} "#, org.email, org.subdomain))
+        .collect();
+    let flood = stack.subgraph("auth", None, &format!("mutation {{ {aliases} }}"), json!({})).await;
+    assert_eq!(flood.error_codes().len(), 10, "{}", flood.body);
+
+    // The eleventh attempt is refused even with the right password, and says when to retry.
+    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+    let input = json!({ "i": { "email": org.email, "password": org.password, "subdomain": org.subdomain } });
+    let refused = stack.subgraph("auth", None, login, input.clone()).await;
+    assert_eq!(refused.error_codes(), ["UNAUTHENTICATED"], "{}", refused.body);
+    let retry_after = refused.body["errors"][0]["extensions"]["retryAfter"].as_u64().expect("retryAfter");
+    assert!(retry_after > 0 && retry_after <= 900, "{retry_after}");
+
+    // Another account is not affected.
+    let other = stack.register_org("Throttle other").await;
+    let fine = stack
+        .subgraph("auth", None, login, json!({ "i": { "email": other.email, "password": other.password, "subdomain": other.subdomain } }))
+        .await;
+    fine.ok();
+}

@@ -172,6 +172,10 @@ pub struct Caller {
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
+/// How long a loader collects keys before it queries. Wide enough that a busy worker still gets
+/// every sibling field's key into one batch, short against a request's database time.
+const LOADER_BATCH_WINDOW: Duration = Duration::from_millis(2);
+
 /// A loader that reads one tenant's data; built on first use within a request.
 pub trait TenantLoader: Send + Sync + 'static {
     fn new(db: Db, tenant: TenantId) -> Self;
@@ -220,7 +224,8 @@ impl Caller {
         let mut loaders = self.loaders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = loaders.entry(TypeId::of::<L>()).or_insert_with(|| {
             let loader = L::new(self.db.clone(), self.tenant());
-            Arc::new(DataLoader::new(loader, tokio::spawn)) as Arc<dyn Any + Send + Sync>
+            Arc::new(DataLoader::new(loader, tokio::spawn).delay(LOADER_BATCH_WINDOW))
+                as Arc<dyn Any + Send + Sync>
         });
         Arc::clone(entry)
             .downcast::<DataLoader<L>>()

@@ -20,6 +20,10 @@ pub enum ApiError {
         message: String,
     },
     PaymentRequired(String),
+    /// Too many attempts (sign-in throttling); the client may retry after the given delay.
+    Throttled {
+        retry_after_secs: u64,
+    },
     /// A dependency is down; the message says which, in words safe for clients.
     Unavailable(&'static str),
     Internal(anyhow::Error),
@@ -28,7 +32,7 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Unauthenticated | Self::Throttled { .. } => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
@@ -46,6 +50,9 @@ impl ApiError {
             Self::Forbidden(m) | Self::Conflict(m) | Self::PaymentRequired(m) => m.clone(),
             Self::BadInput { message, .. } => message.clone(),
             Self::Unavailable(what) => format!("{what} is unavailable; try again shortly"),
+            Self::Throttled { retry_after_secs } => {
+                format!("too many sign-in attempts; try again in {retry_after_secs} s")
+            }
             Self::Internal(_) => "Internal server error".to_owned(),
         }
     }
@@ -59,8 +66,8 @@ impl ApiError {
     }
 }
 
-impl From<crate::sessions::SessionStoreUnavailable> for ApiError {
-    fn from(_: crate::sessions::SessionStoreUnavailable) -> Self {
+impl From<crate::kv::RedisUnavailable> for ApiError {
+    fn from(_: crate::kv::RedisUnavailable) -> Self {
         Self::Unavailable("the session store")
     }
 }
@@ -87,6 +94,13 @@ impl ErrorExtensions for ApiError {
                 async_graphql::Error::new("Internal server error").extend_with(|_, ext| {
                     ext.set("code", code);
                     ext.set("errorId", error_id.to_string());
+                })
+            }
+            Self::Throttled { retry_after_secs } => {
+                let retry_after = *retry_after_secs;
+                async_graphql::Error::new(self.message()).extend_with(move |_, ext| {
+                    ext.set("code", code);
+                    ext.set("retryAfter", retry_after);
                 })
             }
             Self::BadInput { field, message } => {

@@ -13,6 +13,7 @@ pub mod events;
 pub mod graphql;
 pub mod health;
 pub mod ids;
+pub mod kv;
 pub mod pagination;
 pub mod password;
 pub mod serve;

@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::JwtVerifier;
 use crate::config::Config;
 use crate::db::Db;
+use crate::kv::Kv;
 use crate::sessions::SessionStore;
 use crate::{events, health, telemetry};
 
@@ -33,6 +34,8 @@ pub struct Services {
     pub nats: async_nats::Client,
     pub redis: redis::Client,
     pub sessions: Arc<SessionStore>,
+    /// The shared Redis connection, for anything else kept in Redis (login throttling, caches).
+    pub kv: Arc<Kv>,
     pub verifier: Arc<JwtVerifier>,
 }
 
@@ -56,9 +59,10 @@ impl Services {
             .connect(config.nats_url.as_str())
             .await?;
         let redis = redis::Client::open(config.redis_url.as_str())?;
-        let sessions = Arc::new(SessionStore::new(redis.clone()));
+        let sessions = Arc::new(SessionStore::new(Kv::new(redis.clone())));
+        let kv = Arc::new(Kv::new(redis.clone()));
         let verifier = Arc::new(JwtVerifier::new(config.jwt.clone()));
-        Ok(Self { config: Arc::new(config), db, nats, redis, sessions, verifier })
+        Ok(Self { config: Arc::new(config), db, nats, redis, sessions, kv, verifier })
     }
 }
 

@@ -7,25 +7,17 @@
 
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client};
-use tokio::sync::Mutex;
-
 use crate::TenantId;
 use crate::ids::{SessionId, UserId};
 
 /// The seed's session lifetime; every authenticated request extends it.
 pub const SESSION_TTL: Duration = Duration::from_secs(3600);
-/// Redis answers in well under a millisecond; waiting longer only makes requests hang.
-const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// Redis could not be asked; callers refuse the request rather than guess.
-#[derive(Debug)]
-pub struct SessionStoreUnavailable;
+use crate::kv::Kv;
+pub use crate::kv::RedisUnavailable;
 
 pub struct SessionStore {
-    client: Client,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    kv: Kv,
 }
 
 fn session_key(tenant: TenantId, sid: SessionId) -> String {
@@ -37,55 +29,12 @@ fn user_sessions_key(tenant: TenantId, user: UserId) -> String {
 }
 
 impl SessionStore {
-    pub fn new(client: Client) -> Self {
-        Self { client, conn: Mutex::new(None) }
-    }
-
-    /// A shared multiplexed connection, reopened after a failure.
-    async fn conn(&self) -> Result<MultiplexedConnection, SessionStoreUnavailable> {
-        let mut slot = self.conn.lock().await;
-        if let Some(conn) = slot.as_ref() {
-            return Ok(conn.clone());
-        }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(REDIS_TIMEOUT)
-            .set_response_timeout(REDIS_TIMEOUT);
-        let conn =
-            self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(|err| {
-                tracing::warn!(error = %err, "session store unreachable");
-                SessionStoreUnavailable
-            })?;
-        *slot = Some(conn.clone());
-        Ok(conn)
-    }
-
-    async fn run<T: redis::FromRedisValue>(
-        &self,
-        pipeline: &redis::Pipeline,
-    ) -> Result<T, SessionStoreUnavailable> {
-        let mut conn = self.conn().await?;
-        match tokio::time::timeout(REDIS_TIMEOUT, pipeline.query_async::<T>(&mut conn)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => {
-                tracing::warn!(error = %err, "session store command failed");
-                *self.conn.lock().await = None;
-                Err(SessionStoreUnavailable)
-            }
-            Err(_) => {
-                tracing::warn!("session store timed out");
-                *self.conn.lock().await = None;
-                Err(SessionStoreUnavailable)
-            }
-        }
+    pub fn new(kv: Kv) -> Self {
+        Self { kv }
     }
 
     /// Starts a session for `user` in `tenant`.
-    pub async fn open(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        sid: SessionId,
-    ) -> Result<(), SessionStoreUnavailable> {
+    pub async fn open(&self, tenant: TenantId, user: UserId, sid: SessionId) -> Result<(), RedisUnavailable> {
         let ttl = SESSION_TTL.as_secs();
         let user_set = user_sessions_key(tenant, user);
         let mut pipeline = redis::pipe();
@@ -97,7 +46,7 @@ impl SessionStore {
             .ignore()
             .expire(&user_set, ttl as i64)
             .ignore();
-        self.run::<()>(&pipeline).await
+        self.kv.run::<()>(&pipeline).await
     }
 
     /// True when the session exists and belongs to `user`; extends it by [`SESSION_TTL`].
@@ -106,10 +55,10 @@ impl SessionStore {
         tenant: TenantId,
         user: UserId,
         sid: SessionId,
-    ) -> Result<bool, SessionStoreUnavailable> {
+    ) -> Result<bool, RedisUnavailable> {
         let mut pipeline = redis::pipe();
         pipeline.cmd("GETEX").arg(session_key(tenant, sid)).arg("EX").arg(SESSION_TTL.as_secs());
-        let (owner,): (Option<String>,) = self.run(&pipeline).await?;
+        let (owner,): (Option<String>,) = self.kv.run(&pipeline).await?;
         Ok(owner.is_some_and(|owner| owner == user.to_string()))
     }
 
@@ -119,7 +68,7 @@ impl SessionStore {
         tenant: TenantId,
         user: UserId,
         sid: SessionId,
-    ) -> Result<(), SessionStoreUnavailable> {
+    ) -> Result<(), RedisUnavailable> {
         let mut pipeline = redis::pipe();
         pipeline
             .atomic()
@@ -127,21 +76,21 @@ impl SessionStore {
             .ignore()
             .srem(user_sessions_key(tenant, user), sid.to_string())
             .ignore();
-        self.run::<()>(&pipeline).await
+        self.kv.run::<()>(&pipeline).await
     }
 
     /// Ends every session of `user` in `tenant`.
-    pub async fn revoke_all(&self, tenant: TenantId, user: UserId) -> Result<(), SessionStoreUnavailable> {
+    pub async fn revoke_all(&self, tenant: TenantId, user: UserId) -> Result<(), RedisUnavailable> {
         let user_set = user_sessions_key(tenant, user);
         let mut read = redis::pipe();
         read.smembers(&user_set);
-        let (sids,): (Vec<String>,) = self.run(&read).await?;
+        let (sids,): (Vec<String>,) = self.kv.run(&read).await?;
         let mut pipeline = redis::pipe();
         pipeline.atomic();
         for sid in sids {
             pipeline.del(format!("t:{tenant}:session:{sid}")).ignore();
         }
         pipeline.del(&user_set).ignore();
-        self.run::<()>(&pipeline).await
+        self.kv.run::<()>(&pipeline).await
     }
 }

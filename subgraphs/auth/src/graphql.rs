@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use crate::keys::AuthKeys;
 use crate::login::login;
-use crate::refresh;
 use crate::tokens::issue_access_token;
 use crate::users::{MemberLoader, MemberRow, find_member};
+use crate::{refresh, throttle};
 
 /// A person, as a member of the caller's organization.
 #[derive(SimpleObject)]
@@ -95,7 +95,9 @@ impl MutationRoot {
     /// Signs in to one organization and returns a short-lived access token and a refresh token.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
         let services = Services::of(ctx)?;
+        throttle::count_attempt(&services.kv, &input.subdomain, &input.email).await?;
         let membership = login(&services.db, &input.email, input.password, &input.subdomain).await?;
+        throttle::clear(&services.kv, &input.subdomain, &input.email).await?;
         let user = UserId(membership.member.id);
         let sid = SessionId::new();
         services.sessions.open(membership.tenant, user, sid).await.map_err(ApiError::from)?;

@@ -5,6 +5,7 @@ mod graphql;
 mod keys;
 mod login;
 mod refresh;
+mod throttle;
 mod tokens;
 mod users;
 
