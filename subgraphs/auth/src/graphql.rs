@@ -9,7 +9,7 @@ use crate::keys::AuthKeys;
 use crate::login::login;
 use crate::tokens::issue_access_token;
 use crate::users::{MemberLoader, MemberRow, find_member};
-use crate::{refresh, throttle};
+use crate::{account, refresh, throttle};
 
 /// A person, as a member of the caller's organization.
 #[derive(SimpleObject)]
@@ -98,12 +98,57 @@ impl MutationRoot {
         throttle::count_attempt(&services.kv, &input.subdomain, &input.email).await?;
         let membership = login(&services.db, &input.email, input.password, &input.subdomain).await?;
         throttle::clear(&services.kv, &input.subdomain, &input.email).await?;
-        let user = UserId(membership.member.id);
-        let sid = SessionId::new();
-        services.sessions.open(membership.tenant, user, sid).await.map_err(ApiError::from)?;
-        let refresh =
-            refresh::issue(services.db.conn(), Uuid::now_v7(), sid, user, membership.tenant).await?;
-        Ok(sign(ctx, membership.member, membership.tenant, membership.role, sid, refresh).await?)
+        Ok(start_session(ctx, membership.member, membership.tenant, membership.role).await?)
+    }
+
+    /// Signs in to another organization the caller belongs to, as a new session there.
+    async fn switch_tenant(&self, ctx: &Context<'_>, tenant_id: ID) -> async_graphql::Result<AuthPayload> {
+        let caller = Caller::of(ctx)?;
+        let target = uuid::Uuid::parse_str(tenant_id.as_str())
+            .map(TenantId)
+            .map_err(|_| ApiError::bad_input("tenantId", "tenantId is not a valid organization id"))?;
+        let services = Services::of(ctx)?;
+        // Not a member looks like no such organization.
+        let member = find_member(&services.db, target, caller.user().0)
+            .await?
+            .ok_or(ApiError::NotFound("organization"))?;
+        let role = member.role();
+        Ok(start_session(ctx, member, target, role).await?)
+    }
+
+    /// Changes the caller's display name.
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProfileInput,
+    ) -> async_graphql::Result<User> {
+        let caller = Caller::of(ctx)?;
+        let services = Services::of(ctx)?;
+        account::update_name(&services.db, caller.user(), &input.name).await?;
+        let member = find_member(&services.db, caller.tenant(), caller.user().0)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(member.into())
+    }
+
+    /// Changes the password; every other session of this person ends.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangePasswordInput,
+    ) -> async_graphql::Result<bool> {
+        let caller = Caller::of(ctx)?;
+        let services = Services::of(ctx)?;
+        account::change_password(
+            &services.db,
+            &services.sessions,
+            caller.user(),
+            (caller.tenant(), caller.claims.sid),
+            input.current_password,
+            input.new_password,
+        )
+        .await?;
+        Ok(true)
     }
 
     /// Exchanges a refresh token for a new access token and a new refresh token.
@@ -116,6 +161,32 @@ impl MutationRoot {
         Ok(sign(ctx, member, rotation.tenant, rotation.role, rotation.session, rotation.refresh_token)
             .await?)
     }
+}
+
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Opens a new session (and refresh family) for a member and signs its first tokens.
+async fn start_session(
+    ctx: &Context<'_>,
+    member: MemberRow,
+    tenant: TenantId,
+    role: Role,
+) -> crm_platform::ApiResult<AuthPayload> {
+    let services = Services::of(ctx)?;
+    let user = UserId(member.id);
+    let sid = SessionId::new();
+    services.sessions.open(tenant, user, sid).await?;
+    let refresh = refresh::issue(services.db.conn(), Uuid::now_v7(), sid, user, tenant).await?;
+    sign(ctx, member, tenant, role, sid, refresh).await
 }
 
 /// Signs an access token for the session and assembles the payload.

@@ -1,6 +1,7 @@
 //! The auth subgraph: signs access tokens with its Ed25519 keys, publishes the public halves as a
 //! JWKS, and answers `login` and `me`. It never stores or logs a password or a token.
 
+mod account;
 mod graphql;
 mod keys;
 mod login;

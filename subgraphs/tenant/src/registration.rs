@@ -5,10 +5,10 @@ use crm_entities::global::{membership, tenant, user};
 use crm_platform::error::is_unique_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
-use crm_platform::password::{check_password_rules, hash_password};
+use crm_platform::password::{check_password_rules, hash_password, verify_password};
 use crm_platform::text::{self, EmailAddress};
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
-use sea_orm::{ActiveModelTrait, DbErr, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::json;
 
 use crate::provisioning::provision_schema;
@@ -47,10 +47,28 @@ pub async fn register_organization(
     db: &Db,
     registration: Registration,
 ) -> ApiResult<(tenant::Model, user::Model)> {
-    // Hash before the transaction opens: it takes tens of milliseconds and needs no connection.
-    let password_hash = hash_password(registration.owner_password.clone()).await?;
+    // One person, one identity: an existing account may found another organization, proving
+    // itself with its password. Hashing and verifying happen before the transaction opens.
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(registration.owner_email.as_str()))
+        .one(db.conn())
+        .await?;
+    let new_password_hash = match &existing {
+        Some(account) => {
+            let proven =
+                verify_password(registration.owner_password.clone(), Some(account.password_hash.clone()))
+                    .await;
+            if !proven {
+                return Err(ApiError::Conflict(
+                    "an account with this email already exists; use its password to add an organization"
+                        .to_owned(),
+                ));
+            }
+            None
+        }
+        None => Some(hash_password(registration.owner_password.clone()).await?),
+    };
     let tenant_id = TenantId::new();
-    let user_id = UserId::new();
     let now = Utc::now();
 
     let txn = db.conn().begin().await?;
@@ -64,16 +82,23 @@ pub async fn register_organization(
     .insert(&txn)
     .await
     .map_err(|e| conflict_or(e, "tenants_subdomain_key", "this subdomain is already taken"))?;
-    let user = user::ActiveModel {
-        id: Set(user_id.0),
-        email: Set(registration.owner_email.as_str().to_owned()),
-        password_hash: Set(password_hash),
-        name: Set(registration.owner_name.clone()),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| conflict_or(e, "users_email_key", "an account with this email already exists"))?;
+    let (user, created) = match (existing, new_password_hash) {
+        (Some(account), _) => (account, false),
+        (None, password_hash) => {
+            let account = user::ActiveModel {
+                id: Set(UserId::new().0),
+                email: Set(registration.owner_email.as_str().to_owned()),
+                password_hash: Set(password_hash.unwrap_or_default()),
+                name: Set(registration.owner_name.clone()),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await
+            .map_err(|e| conflict_or(e, "users_email_key", "an account with this email already exists"))?;
+            (account, true)
+        }
+    };
+    let user_id = UserId(user.id);
     membership::ActiveModel {
         tenant_id: Set(tenant_id.0),
         user_id: Set(user_id.0),
@@ -96,11 +121,13 @@ pub async fn register_organization(
         ),
     )
     .await?;
-    events::enqueue(
-        &txn,
-        &Envelope::new(tenant_id, actor, "user.created", json!({ "user_id": user_id, "role": "owner" })),
-    )
-    .await?;
+    if created {
+        events::enqueue(
+            &txn,
+            &Envelope::new(tenant_id, actor, "user.created", json!({ "user_id": user_id, "role": "owner" })),
+        )
+        .await?;
+    }
     txn.commit().await?;
     tracing::info!(tenant.id = %tenant_id, "organization registered");
     Ok((tenant, user))

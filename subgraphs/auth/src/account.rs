@@ -1,0 +1,70 @@
+//! The signed-in person's own account: profile and password. The password belongs to the
+//! identity, so changing it ends every other session in every organization.
+
+use crm_platform::ids::{SessionId, UserId};
+use crm_platform::password::{check_password_rules, hash_password, verify_password};
+use crm_platform::sessions::SessionStore;
+use crm_platform::{ApiError, ApiResult, Db, TenantId, text};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use uuid::Uuid;
+
+pub async fn update_name(db: &Db, user: UserId, name: &str) -> ApiResult<()> {
+    let name = text::required("name", name, 200)?;
+    db.conn()
+        .execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE crm.users SET name = $2 WHERE id = $1",
+            [user.0.into(), name.into()],
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Checks `current`, stores `new`, and ends every session of the identity but `keep`.
+pub async fn change_password(
+    db: &Db,
+    sessions: &SessionStore,
+    user: UserId,
+    keep: (TenantId, SessionId),
+    current: String,
+    new: String,
+) -> ApiResult<()> {
+    check_password_rules(&new)?;
+    let stored = db
+        .conn()
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT password_hash FROM crm.users WHERE id = $1",
+            [user.0.into()],
+        ))
+        .await?
+        .and_then(|row| row.try_get::<String>("", "password_hash").ok());
+    if !verify_password(current, stored).await {
+        return Err(ApiError::bad_input("currentPassword", "the current password is not correct"));
+    }
+    let hash = hash_password(new).await?;
+    let tenants = db
+        .conn()
+        .query_all(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "WITH changed AS (UPDATE crm.users SET password_hash = $2 WHERE id = $1)
+             SELECT tenant_id FROM crm.memberships WHERE user_id = $1",
+            [user.0.into(), hash.into()],
+        ))
+        .await?;
+    db.conn()
+        .execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE crm.refresh_tokens SET revoked_at = now()
+             WHERE user_id = $1 AND session_id <> $2 AND revoked_at IS NULL",
+            [user.0.into(), keep.1.0.into()],
+        ))
+        .await?;
+    for row in tenants {
+        let tenant: Uuid = row.try_get("", "tenant_id")?;
+        sessions.revoke_all(TenantId(tenant), user).await?;
+    }
+    // The session that changed the password stays signed in.
+    sessions.open(keep.0, user, keep.1).await?;
+    Ok(())
+}
