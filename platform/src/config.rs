@@ -13,6 +13,7 @@
 //! | `JWKS_URL` | where verifiers fetch the signing keys | `http://127.0.0.1:8080/.well-known/jwks.json` |
 //! | `ACCESS_TOKEN_TTL_SECS` | access token lifetime, at most 900 | `900` |
 //! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
+//! | `APP_BASE_URL` | the web app; password-reset links point here, never at a request's host | `http://localhost:5173` |
 
 use std::fmt;
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub struct Config {
     pub environment: Environment,
     pub jwt: JwtSettings,
     pub db_max_connections: u32,
+    pub app_base_url: String,
 }
 
 /// Every problem found in the environment, reported together so one restart fixes them all.
@@ -128,6 +130,11 @@ impl Config {
             }
         };
 
+        let app_base_url = get("APP_BASE_URL", "http://localhost:5173").trim_end_matches('/').to_owned();
+        if !app_base_url.starts_with("http://") && !app_base_url.starts_with("https://") {
+            problems.push("APP_BASE_URL must be an http(s) URL".to_owned());
+        }
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -145,6 +152,7 @@ impl Config {
                 access_ttl,
             },
             db_max_connections,
+            app_base_url,
         })
     }
 }

@@ -2,6 +2,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_identity_and_outbox;
 mod m20261124_000002_refresh_tokens;
+mod m20261124_000003_password_resets;
 
 pub struct GlobalMigrator;
 
@@ -11,6 +12,7 @@ impl MigratorTrait for GlobalMigrator {
         vec![
             Box::new(m20261124_000001_identity_and_outbox::Migration),
             Box::new(m20261124_000002_refresh_tokens::Migration),
+            Box::new(m20261124_000003_password_resets::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use crm_platform::events::{self, Envelope};
 use crm_platform::ids::{SessionId, UserId};
 use crm_platform::{ApiError, Caller, Role, Services, TenantId};
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use crate::keys::AuthKeys;
 use crate::login::login;
 use crate::tokens::issue_access_token;
 use crate::users::{MemberLoader, MemberRow, find_member};
-use crate::{account, refresh, throttle};
+use crate::{account, refresh, reset, throttle};
 
 /// A person, as a member of the caller's organization.
 #[derive(SimpleObject)]
@@ -98,7 +99,36 @@ impl MutationRoot {
         throttle::count_attempt(&services.kv, &input.subdomain, &input.email).await?;
         let membership = login(&services.db, &input.email, input.password, &input.subdomain).await?;
         throttle::clear(&services.kv, &input.subdomain, &input.email).await?;
+        let event = Envelope::new(
+            membership.tenant,
+            Some(UserId(membership.member.id)),
+            "user.login",
+            serde_json::json!({ "user_id": membership.member.id }),
+        );
+        events::enqueue(services.db.conn(), &event).await?;
         Ok(start_session(ctx, membership.member, membership.tenant, membership.role).await?)
+    }
+
+    /// Sends a reset link if the account exists. The answer is the same either way.
+    async fn forgot_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ForgotPasswordInput,
+    ) -> async_graphql::Result<bool> {
+        let services = Services::of(ctx)?;
+        reset::request(&services.db, &services.config.app_base_url, &input.email, &input.subdomain).await?;
+        Ok(true)
+    }
+
+    /// Sets a new password with the token from a reset link; every session ends.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ResetPasswordInput,
+    ) -> async_graphql::Result<bool> {
+        let services = Services::of(ctx)?;
+        reset::complete(&services.db, &services.sessions, &input.token, input.new_password).await?;
+        Ok(true)
     }
 
     /// Signs in to another organization the caller belongs to, as a new session there.
@@ -161,6 +191,19 @@ impl MutationRoot {
         Ok(sign(ctx, member, rotation.tenant, rotation.role, rotation.session, rotation.refresh_token)
             .await?)
     }
+}
+
+#[derive(InputObject)]
+pub struct ForgotPasswordInput {
+    pub email: String,
+    /// The organization whose sign-in page the reset starts from.
+    pub subdomain: String,
+}
+
+#[derive(InputObject)]
+pub struct ResetPasswordInput {
+    pub token: String,
+    pub new_password: String,
 }
 
 #[derive(InputObject)]

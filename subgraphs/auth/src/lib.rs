@@ -6,6 +6,7 @@ mod graphql;
 mod keys;
 mod login;
 mod refresh;
+mod reset;
 mod throttle;
 mod tokens;
 mod users;
