@@ -53,6 +53,21 @@ impl Role {
     pub fn can_write_crm_data(self) -> bool {
         !matches!(self, Self::Viewer)
     }
+
+    /// Rank for comparisons: owner > admin > member > viewer.
+    fn rank(self) -> u8 {
+        match self {
+            Self::Owner => 3,
+            Self::Admin => 2,
+            Self::Member => 1,
+            Self::Viewer => 0,
+        }
+    }
+
+    /// True when this role includes everything `required` may do.
+    pub fn includes(self, required: Role) -> bool {
+        self.rank() >= required.rank()
+    }
 }
 
 /// The claims of a verified access token.
@@ -205,6 +220,15 @@ impl Caller {
     /// Opens a transaction scoped to the caller's tenant.
     pub async fn tx(&self) -> ApiResult<TenantTx> {
         Ok(TenantTx::begin(&self.db, self.tenant()).await?)
+    }
+
+    /// The one role check: FORBIDDEN unless the caller's role includes `required`.
+    pub fn require(&self, required: Role) -> ApiResult<()> {
+        if self.claims.role.includes(required) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("this needs the {} role or higher", required.as_str())))
+        }
     }
 
     /// Opens a transaction for a write, refusing read-only roles first.

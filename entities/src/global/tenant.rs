@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(schema_name = "crm", table_name = "tenants")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -9,6 +9,13 @@ pub struct Model {
     pub subdomain: String,
     pub plan: String,
     pub created_at: DateTimeUtc,
+    /// IANA time zone name.
+    pub timezone: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// BCP 47 language tag.
+    pub locale: String,
+    pub fiscal_year_start_month: i16,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_identity_and_outbox;
 mod m20261124_000002_refresh_tokens;
 mod m20261124_000003_password_resets;
+mod m20261124_000004_tenant_settings;
 
 pub struct GlobalMigrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261124_000001_identity_and_outbox::Migration),
             Box::new(m20261124_000002_refresh_tokens::Migration),
             Box::new(m20261124_000003_password_resets::Migration),
+            Box::new(m20261124_000004_tenant_settings::Migration),
         ]
     }
 }

@@ -1,10 +1,10 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use crm_entities::global::{tenant, user};
-use crm_platform::{ApiError, ApiResult, Caller, Services};
-use sea_orm::EntityTrait;
+use crm_platform::{ApiError, ApiResult, Caller, Role, Services};
 
 use crate::registration::{Registration, register_organization};
+use crate::settings::{self, SettingsChange};
 
 /// An organization: one tenant of the CRM.
 #[derive(SimpleObject)]
@@ -14,11 +14,50 @@ pub struct Tenant {
     pub subdomain: String,
     pub plan: String,
     pub created_at: DateTime<Utc>,
+    /// IANA time zone, e.g. `Europe/Paris`.
+    pub timezone: String,
+    /// ISO 4217 code of the default currency.
+    pub currency: String,
+    /// BCP 47 language tag, e.g. `en-US`.
+    pub locale: String,
+    /// Month (1–12) the fiscal year starts in.
+    pub fiscal_year_start_month: i32,
 }
 
 impl From<tenant::Model> for Tenant {
     fn from(m: tenant::Model) -> Self {
-        Self { id: m.id.into(), name: m.name, subdomain: m.subdomain, plan: m.plan, created_at: m.created_at }
+        Self {
+            id: m.id.into(),
+            name: m.name,
+            subdomain: m.subdomain,
+            plan: m.plan,
+            created_at: m.created_at,
+            timezone: m.timezone,
+            currency: m.currency,
+            locale: m.locale,
+            fiscal_year_start_month: i32::from(m.fiscal_year_start_month),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct UpdateTenantSettingsInput {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub currency: Option<String>,
+    pub locale: Option<String>,
+    pub fiscal_year_start_month: Option<i32>,
+}
+
+impl UpdateTenantSettingsInput {
+    fn parse(self) -> ApiResult<SettingsChange> {
+        Ok(SettingsChange {
+            name: self.name.as_deref().map(settings::parse_name).transpose()?,
+            timezone: self.timezone.map(|t| t.trim().to_owned()),
+            currency: self.currency.as_deref().map(settings::parse_currency).transpose()?,
+            locale: self.locale.as_deref().map(settings::parse_locale).transpose()?,
+            fiscal_year_start_month: self.fiscal_year_start_month.map(settings::parse_month).transpose()?,
+        })
     }
 }
 
@@ -76,7 +115,7 @@ impl QueryRoot {
 
 async fn find_tenant(ctx: &Context<'_>, caller: &Caller) -> ApiResult<Option<Tenant>> {
     let services = Services::of(ctx)?;
-    let found = tenant::Entity::find_by_id(caller.tenant().0).one(services.db.conn()).await?;
+    let found = settings::load(&services.db, &services.kv, caller.tenant()).await?;
     Ok(found.map(Tenant::from))
 }
 
@@ -84,6 +123,19 @@ pub struct MutationRoot;
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
+    /// Changes the organization's name and settings (admins and owners).
+    async fn update_tenant_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateTenantSettingsInput,
+    ) -> async_graphql::Result<Tenant> {
+        let caller = Caller::of(ctx)?;
+        caller.require(Role::Admin)?;
+        let change = input.parse()?;
+        let services = Services::of(ctx)?;
+        Ok(settings::update(&services.db, &services.kv, caller.tenant(), change).await?.into())
+    }
+
     /// Creates an organization with its owner; sign in with `login` afterwards.
     async fn register_organization(
         &self,

@@ -5,6 +5,7 @@
 mod graphql;
 mod provisioning;
 mod registration;
+pub mod settings;
 mod subdomain;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};

@@ -78,6 +78,8 @@ pub async fn register_organization(
         subdomain: Set(registration.subdomain.as_str().to_owned()),
         plan: Set("free".to_owned()),
         created_at: Set(now),
+        // Settings start at their column defaults (UTC, USD, en-US, January).
+        ..Default::default()
     }
     .insert(&txn)
     .await
