@@ -4,6 +4,7 @@ mod m20261124_000001_identity_and_outbox;
 mod m20261124_000002_refresh_tokens;
 mod m20261124_000003_password_resets;
 mod m20261124_000004_tenant_settings;
+mod m20261124_000005_invitations;
 
 pub struct GlobalMigrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261124_000002_refresh_tokens::Migration),
             Box::new(m20261124_000003_password_resets::Migration),
             Box::new(m20261124_000004_tenant_settings::Migration),
+            Box::new(m20261124_000005_invitations::Migration),
         ]
     }
 }

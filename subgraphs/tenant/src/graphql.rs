@@ -1,8 +1,11 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use crm_entities::global::{tenant, user};
+use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Caller, Role, Services};
+use sea_orm::EntityTrait;
 
+use crate::invitations::{self, Acceptance, InvitationRow};
 use crate::registration::{Registration, register_organization};
 use crate::settings::{self, SettingsChange};
 
@@ -92,6 +95,49 @@ pub struct RegisterOrganizationPayload {
     pub user: User,
 }
 
+/// An open invitation to join the organization.
+#[derive(SimpleObject)]
+pub struct Invitation {
+    pub id: ID,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<InvitationRow> for Invitation {
+    fn from(row: InvitationRow) -> Self {
+        Self {
+            id: row.id.into(),
+            email: row.email,
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct InviteUserInput {
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(InputObject)]
+pub struct AcceptInvitationInput {
+    pub token: String,
+    /// Needed when the address has no account yet.
+    pub name: Option<String>,
+    /// A new password for a new account, or the existing account's password.
+    pub password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct AcceptInvitationPayload {
+    pub tenant: Tenant,
+    pub user: User,
+}
+
 pub struct QueryRoot;
 
 #[Object(name = "Query")]
@@ -100,6 +146,14 @@ impl QueryRoot {
     async fn current_tenant(&self, ctx: &Context<'_>) -> async_graphql::Result<Tenant> {
         let caller = Caller::of(ctx)?;
         Ok(find_tenant(ctx, caller).await?.ok_or(ApiError::NotFound("tenant"))?)
+    }
+
+    /// Open invitations (admins and owners).
+    async fn invitations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Invitation>> {
+        let caller = Caller::of(ctx)?;
+        caller.require(Role::Admin)?;
+        let rows = invitations::list_open(&Services::of(ctx)?.db, caller.tenant()).await?;
+        Ok(rows.into_iter().map(Invitation::from).collect())
     }
 
     /// Entity lookups resolve only the caller's own organization.
@@ -134,6 +188,56 @@ impl MutationRoot {
         let change = input.parse()?;
         let services = Services::of(ctx)?;
         Ok(settings::update(&services.db, &services.kv, caller.tenant(), change).await?.into())
+    }
+
+    /// Invites an address to join with a role (admins and owners); the link goes out by email.
+    async fn invite_user(
+        &self,
+        ctx: &Context<'_>,
+        input: InviteUserInput,
+    ) -> async_graphql::Result<Invitation> {
+        let caller = Caller::of(ctx)?;
+        caller.require(Role::Admin)?;
+        let email = EmailAddress::parse("email", &input.email)?;
+        let services = Services::of(ctx)?;
+        let row = invitations::invite(
+            &services.db,
+            &services.config.app_base_url,
+            caller.tenant(),
+            (caller.user(), caller.claims.role),
+            &email,
+            input.role,
+        )
+        .await?;
+        Ok(row.into())
+    }
+
+    /// Withdraws an open invitation (admins and owners).
+    async fn revoke_invitation(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+        let caller = Caller::of(ctx)?;
+        caller.require(Role::Admin)?;
+        let id = uuid::Uuid::parse_str(id.as_str()).map_err(|_| ApiError::NotFound("invitation"))?;
+        invitations::revoke(&Services::of(ctx)?.db, caller.tenant(), id).await?;
+        Ok(true)
+    }
+
+    /// Joins the organization of an invitation; sign in with `login` afterwards.
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptInvitationInput,
+    ) -> async_graphql::Result<AcceptInvitationPayload> {
+        let db = &Services::of(ctx)?.db;
+        let acceptance = Acceptance { token: input.token, name: input.name, password: input.password };
+        let (tenant_id, user_id) = invitations::accept(db, acceptance).await?;
+        let tenant = tenant::Entity::find_by_id(tenant_id.0).one(db.conn()).await.map_err(ApiError::from)?;
+        let user = user::Entity::find_by_id(user_id).one(db.conn()).await.map_err(ApiError::from)?;
+        match (tenant, user) {
+            (Some(tenant), Some(user)) => {
+                Ok(AcceptInvitationPayload { tenant: tenant.into(), user: owner(user) })
+            }
+            _ => Err(ApiError::internal(anyhow::anyhow!("accepted invitation lost its rows")).into()),
+        }
     }
 
     /// Creates an organization with its owner; sign in with `login` afterwards.

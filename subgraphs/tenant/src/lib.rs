@@ -3,6 +3,7 @@
 //! transaction, so an organization either fully exists or not at all.
 
 mod graphql;
+pub mod invitations;
 mod provisioning;
 mod registration;
 pub mod settings;
