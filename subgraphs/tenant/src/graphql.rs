@@ -1,11 +1,13 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use crm_entities::global::{tenant, user};
+use crm_platform::ids::UserId;
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Caller, Role, Services};
 use sea_orm::EntityTrait;
 
 use crate::invitations::{self, Acceptance, InvitationRow};
+use crate::members::{self, MemberRow};
 use crate::registration::{Registration, register_organization};
 use crate::settings::{self, SettingsChange};
 
@@ -138,6 +140,28 @@ pub struct AcceptInvitationPayload {
     pub user: User,
 }
 
+/// A person's membership in the organization.
+#[derive(SimpleObject)]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<MemberRow> for Member {
+    fn from(row: MemberRow) -> Self {
+        Self {
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+            joined_at: row.joined_at,
+            user: User { id: row.id.into(), email: row.email, name: row.name },
+        }
+    }
+}
+
+fn user_id(id: &ID) -> ApiResult<UserId> {
+    UserId::parse(id, "userId")
+}
+
 pub struct QueryRoot;
 
 #[Object(name = "Query")]
@@ -146,6 +170,13 @@ impl QueryRoot {
     async fn current_tenant(&self, ctx: &Context<'_>) -> async_graphql::Result<Tenant> {
         let caller = Caller::of(ctx)?;
         Ok(find_tenant(ctx, caller).await?.ok_or(ApiError::NotFound("tenant"))?)
+    }
+
+    /// Everyone in the organization, oldest member first.
+    async fn tenant_users(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Member>> {
+        let caller = Caller::of(ctx)?;
+        let rows = members::list(&Services::of(ctx)?.db, caller.tenant()).await?;
+        Ok(rows.into_iter().map(Member::from).collect())
     }
 
     /// Open invitations (admins and owners).
@@ -210,6 +241,48 @@ impl MutationRoot {
         )
         .await?;
         Ok(row.into())
+    }
+
+    /// Changes a member's role (admins; owners for anything touching an owner).
+    async fn update_member_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+    ) -> async_graphql::Result<Member> {
+        let caller = Caller::of(ctx)?;
+        caller.require(Role::Admin)?;
+        let services = Services::of(ctx)?;
+        let target = self::user_id(&user_id)?;
+        let row = members::change_role(
+            &services.db,
+            &services.sessions,
+            caller.tenant(),
+            caller.claims.role,
+            target,
+            role,
+        )
+        .await?;
+        Ok(row.into())
+    }
+
+    /// Removes a member (admins; owners to remove an owner).
+    async fn remove_member(&self, ctx: &Context<'_>, user_id: ID) -> async_graphql::Result<bool> {
+        let caller = Caller::of(ctx)?;
+        caller.require(Role::Admin)?;
+        let services = Services::of(ctx)?;
+        let target = self::user_id(&user_id)?;
+        members::remove(&services.db, &services.sessions, caller.tenant(), Some(caller.claims.role), target)
+            .await?;
+        Ok(true)
+    }
+
+    /// Leaves the organization (the last owner cannot).
+    async fn leave_organization(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let caller = Caller::of(ctx)?;
+        let services = Services::of(ctx)?;
+        members::remove(&services.db, &services.sessions, caller.tenant(), None, caller.user()).await?;
+        Ok(true)
     }
 
     /// Withdraws an open invitation (admins and owners).

@@ -4,6 +4,7 @@
 
 mod graphql;
 pub mod invitations;
+mod members;
 mod provisioning;
 mod registration;
 pub mod settings;

@@ -1,0 +1,146 @@
+//! Members: listing, role changes, removal and leaving, with the last owner protected and changed
+//! members signed out at once.
+
+use crm_testkit::{Org, TestStack};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::{Value, json};
+
+/// Invites `email` with `role`, accepts as a new identity, and signs in: returns (user id, token).
+async fn add_member(stack: &TestStack, org: &Org, email: &str, role: &str) -> (String, String) {
+    stack
+        .subgraph(
+            "tenant",
+            Some(&org.token),
+            "mutation($i: InviteUserInput!) { inviteUser(input: $i) { id } }",
+            json!({ "i": { "email": email, "role": role } }),
+        )
+        .await
+        .ok();
+    let row = stack
+        .db
+        .conn()
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT payload FROM crm.outbox WHERE payload->>'type' = 'tenant.user_invited' AND payload->'data'->>'email' = $1
+             ORDER BY created_at DESC LIMIT 1",
+            [email.into()],
+        ))
+        .await
+        .expect("query")
+        .expect("event");
+    let payload: Value = row.try_get_by_index(0).expect("payload");
+    let token = payload["data"]["accept_url"]
+        .as_str()
+        .expect("link")
+        .split("token=")
+        .nth(1)
+        .expect("token")
+        .to_owned();
+    let accepted = stack
+        .subgraph(
+            "tenant",
+            None,
+            "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { user { id } } }",
+            json!({ "i": { "token": token, "name": email, "password": "member password 1" } }),
+        )
+        .await;
+    let id = accepted.ok()["acceptInvitation"]["user"]["id"].as_str().expect("id").to_owned();
+    (id, stack.login(email, "member password 1", &org.subdomain).await)
+}
+
+const ROLE: &str = "mutation($u: ID!, $r: Role!) { updateMemberRole(userId: $u, role: $r) { role } }";
+const REMOVE: &str = "mutation($u: ID!) { removeMember(userId: $u) }";
+
+fn codes(response: &crm_testkit::GraphqlResponse) -> Vec<String> {
+    response.error_codes()
+}
+
+#[tokio::test]
+async fn member_management_protects_the_last_owner() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Members").await;
+    let (admin_id, admin) =
+        add_member(&stack, &org, &format!("admin@{}.example.com", org.subdomain), "ADMIN").await;
+    let (member_id, member) =
+        add_member(&stack, &org, &format!("member@{}.example.com", org.subdomain), "MEMBER").await;
+
+    let listed =
+        stack.subgraph("tenant", Some(&member), "{ tenantUsers { role user { email } } }", json!({})).await;
+    let roles: Vec<&str> = listed.ok()["tenantUsers"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|m| m["role"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(roles, ["OWNER", "ADMIN", "MEMBER"]);
+
+    // An admin manages members, and the change applies at once.
+    let demoted =
+        stack.subgraph("tenant", Some(&admin), ROLE, json!({ "u": member_id, "r": "VIEWER" })).await;
+    assert_eq!(demoted.ok()["updateMemberRole"]["role"], "VIEWER");
+    let stale = stack.subgraph("auth", Some(&member), "{ me { role } }", json!({})).await;
+    assert_eq!(codes(&stale), ["UNAUTHENTICATED"], "the old token (old role) is signed out");
+
+    // ...but not owners.
+    assert_eq!(
+        codes(
+            &stack.subgraph("tenant", Some(&admin), ROLE, json!({ "u": org.user_id, "r": "MEMBER" })).await
+        ),
+        ["FORBIDDEN"]
+    );
+    assert_eq!(
+        codes(&stack.subgraph("tenant", Some(&admin), ROLE, json!({ "u": member_id, "r": "OWNER" })).await),
+        ["FORBIDDEN"]
+    );
+    assert_eq!(
+        codes(&stack.subgraph("tenant", Some(&admin), REMOVE, json!({ "u": org.user_id })).await),
+        ["FORBIDDEN"]
+    );
+
+    // The last owner can be neither demoted, removed, nor leave.
+    assert_eq!(
+        codes(
+            &stack
+                .subgraph("tenant", Some(&org.token), ROLE, json!({ "u": org.user_id, "r": "ADMIN" }))
+                .await
+        ),
+        ["CONFLICT"]
+    );
+    assert_eq!(
+        codes(&stack.subgraph("tenant", Some(&org.token), REMOVE, json!({ "u": org.user_id })).await),
+        ["CONFLICT"]
+    );
+    let leave = "mutation { leaveOrganization }";
+    assert_eq!(codes(&stack.subgraph("tenant", Some(&org.token), leave, json!({})).await), ["CONFLICT"]);
+
+    // With a second owner, the first may leave.
+    let promoted =
+        stack.subgraph("tenant", Some(&org.token), ROLE, json!({ "u": admin_id, "r": "OWNER" })).await;
+    assert_eq!(promoted.ok()["updateMemberRole"]["role"], "OWNER");
+    assert_eq!(
+        stack.subgraph("tenant", Some(&org.token), leave, json!({})).await.ok()["leaveOrganization"],
+        true
+    );
+    assert_eq!(
+        codes(&stack.subgraph("tenant", Some(&org.token), "{ currentTenant { id } }", json!({})).await),
+        ["UNAUTHENTICATED"]
+    );
+
+    // The new owner removes the viewer, who can no longer sign in here.
+    let new_owner = stack
+        .login(&format!("admin@{}.example.com", org.subdomain), "member password 1", &org.subdomain)
+        .await;
+    assert_eq!(
+        stack.subgraph("tenant", Some(&new_owner), REMOVE, json!({ "u": member_id })).await.ok()["removeMember"],
+        true
+    );
+    let login = stack
+        .subgraph(
+            "auth",
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+            json!({ "i": { "email": format!("member@{}.example.com", org.subdomain), "password": "member password 1", "subdomain": org.subdomain } }),
+        )
+        .await;
+    assert_eq!(codes(&login), ["UNAUTHENTICATED"]);
+}

@@ -1,0 +1,139 @@
+//! Members of an organization. The last owner can be neither demoted, removed nor leave; admins
+//! manage members but not owners. A member whose role changes or who is removed is signed out
+//! of the organization at once, so the change applies to their next request.
+
+use chrono::{DateTime, Utc};
+use crm_platform::ids::UserId;
+use crm_platform::sessions::SessionStore;
+use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct MemberRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+const MEMBERS: &str = "SELECT u.id, u.email, u.name, m.role, m.created_at AS joined_at
+     FROM crm.memberships m JOIN crm.users u ON u.id = m.user_id WHERE m.tenant_id = $1";
+
+pub async fn list(db: &Db, tenant: TenantId) -> ApiResult<Vec<MemberRow>> {
+    Ok(MemberRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("{MEMBERS} ORDER BY m.created_at, u.id"),
+        [tenant.0.into()],
+    ))
+    .all(db.conn())
+    .await?)
+}
+
+/// Locks the organization's memberships (through its row) and returns the target's role and the
+/// number of owners, so concurrent changes cannot both take away the last owner.
+async fn lock(txn: &DatabaseTransaction, tenant: TenantId, target: UserId) -> ApiResult<(Role, i64)> {
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT 1 FROM crm.tenants WHERE id = $1 FOR UPDATE",
+        [tenant.0.into()],
+    ))
+    .await?;
+    let row = txn
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT m.role, (SELECT count(*) FROM crm.memberships o WHERE o.tenant_id = $1 AND o.role = 'owner') AS owners
+             FROM crm.memberships m WHERE m.tenant_id = $1 AND m.user_id = $2",
+            [tenant.0.into(), target.0.into()],
+        ))
+        .await?
+        .ok_or(ApiError::NotFound("member"))?;
+    let role: String = row.try_get("", "role")?;
+    let owners: i64 = row.try_get("", "owners")?;
+    Ok((Role::parse(&role).unwrap_or(Role::Viewer), owners))
+}
+
+/// Only owners may touch owners or make someone an owner.
+fn check_authority(actor: Role, current: Role, new: Option<Role>) -> ApiResult<()> {
+    let touches_owner = current == Role::Owner || new == Some(Role::Owner);
+    if touches_owner && actor != Role::Owner {
+        return Err(ApiError::Forbidden("only an owner can change an owner or make one".to_owned()));
+    }
+    Ok(())
+}
+
+async fn sign_out(db: &Db, sessions: &SessionStore, tenant: TenantId, user: UserId) -> ApiResult<()> {
+    db.conn()
+        .execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE crm.refresh_tokens SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+            [tenant.0.into(), user.0.into()],
+        ))
+        .await?;
+    Ok(sessions.revoke_all(tenant, user).await?)
+}
+
+pub async fn change_role(
+    db: &Db,
+    sessions: &SessionStore,
+    tenant: TenantId,
+    actor: Role,
+    target: UserId,
+    new: Role,
+) -> ApiResult<MemberRow> {
+    let txn = db.conn().begin().await?;
+    let (current, owners) = lock(&txn, tenant, target).await?;
+    check_authority(actor, current, Some(new))?;
+    if current == Role::Owner && new != Role::Owner && owners <= 1 {
+        return Err(ApiError::Conflict(
+            "the last owner cannot be demoted; make someone else an owner first".to_owned(),
+        ));
+    }
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE crm.memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2",
+        [tenant.0.into(), target.0.into(), new.as_str().into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    if current != new {
+        sign_out(db, sessions, tenant, target).await?;
+    }
+    let member = MemberRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("{MEMBERS} AND u.id = $2"),
+        [tenant.0.into(), target.0.into()],
+    ))
+    .one(db.conn())
+    .await?;
+    member.ok_or(ApiError::NotFound("member"))
+}
+
+/// Removes `target`; `actor` is `None` when members leave on their own.
+pub async fn remove(
+    db: &Db,
+    sessions: &SessionStore,
+    tenant: TenantId,
+    actor: Option<Role>,
+    target: UserId,
+) -> ApiResult<()> {
+    let txn = db.conn().begin().await?;
+    let (current, owners) = lock(&txn, tenant, target).await?;
+    if let Some(actor) = actor {
+        check_authority(actor, current, None)?;
+    }
+    if current == Role::Owner && owners <= 1 {
+        return Err(ApiError::Conflict("the last owner cannot leave or be removed".to_owned()));
+    }
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "DELETE FROM crm.memberships WHERE tenant_id = $1 AND user_id = $2",
+        [tenant.0.into(), target.0.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    sign_out(db, sessions, tenant, target).await
+}
