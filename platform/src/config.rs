@@ -13,6 +13,7 @@
 //! | `JWKS_URL` | where verifiers fetch the signing keys | `http://127.0.0.1:8080/.well-known/jwks.json` |
 //! | `ACCESS_TOKEN_TTL_SECS` | access token lifetime, at most 900 | `900` |
 //! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
+//! | `TENANT_RETENTION_DAYS` | how long a deleted organization is kept before it is purged | `30` |
 //! | `APP_BASE_URL` | the web app; password-reset links point here, never at a request's host | `http://localhost:5173` |
 
 use std::fmt;
@@ -44,6 +45,7 @@ pub struct Config {
     pub jwt: JwtSettings,
     pub db_max_connections: u32,
     pub app_base_url: String,
+    pub tenant_retention: Duration,
 }
 
 /// Every problem found in the environment, reported together so one restart fixes them all.
@@ -130,6 +132,14 @@ impl Config {
             }
         };
 
+        let retention_raw = get("TENANT_RETENTION_DAYS", "30");
+        let tenant_retention = match retention_raw.parse::<u64>() {
+            Ok(days) if days <= 3650 => Duration::from_secs(days * 24 * 3600),
+            _ => {
+                problems.push(format!("TENANT_RETENTION_DAYS must be 0..=3650, got {retention_raw:?}"));
+                Duration::ZERO
+            }
+        };
         let app_base_url = get("APP_BASE_URL", "http://localhost:5173").trim_end_matches('/').to_owned();
         if !app_base_url.starts_with("http://") && !app_base_url.starts_with("https://") {
             problems.push("APP_BASE_URL must be an http(s) URL".to_owned());
@@ -153,6 +163,7 @@ impl Config {
             },
             db_max_connections,
             app_base_url,
+            tenant_retention,
         })
     }
 }

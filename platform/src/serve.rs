@@ -66,11 +66,15 @@ impl Services {
     }
 }
 
-/// A subgraph as the bootstrap sees it: a name, its port and its routes.
+/// Work a subgraph runs beside its server until shutdown.
+pub type BackgroundTask = fn(Services, CancellationToken) -> futures::future::BoxFuture<'static, ()>;
+
+/// A subgraph as the bootstrap sees it: a name, its port, its routes and its background work.
 pub struct Subgraph {
     pub name: &'static str,
     pub default_port: u16,
     pub routes: fn(&Services) -> Router,
+    pub background: Option<BackgroundTask>,
 }
 
 /// The subgraph's routes plus health, behind the shared HTTP limits.
@@ -167,6 +171,11 @@ pub async fn run_with(
         tracing::info!(subgraph = subgraph.name, %port, "listening");
         tasks.spawn(serve(app(subgraph, &services), listener, shutdown.clone()));
     }
+    let background: Vec<_> = subgraphs
+        .iter()
+        .filter_map(|s| s.background)
+        .map(|task| tokio::spawn(task(services.clone(), shutdown.clone())))
+        .collect();
     let relay = tokio::spawn(events::run_relay(services.db.clone(), services.nats.clone(), shutdown.clone()));
 
     let mut failure = None;
@@ -180,5 +189,8 @@ pub async fn run_with(
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
     let _ = relay.await;
+    for task in background {
+        let _ = task.await;
+    }
     failure.map_or(Ok(()), Err)
 }

@@ -16,6 +16,8 @@ pub struct Model {
     /// BCP 47 language tag.
     pub locale: String,
     pub fiscal_year_start_month: i16,
+    /// Set when the owner deleted the organization; it is purged after the retention period.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

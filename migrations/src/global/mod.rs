@@ -5,6 +5,7 @@ mod m20261124_000002_refresh_tokens;
 mod m20261124_000003_password_resets;
 mod m20261124_000004_tenant_settings;
 mod m20261124_000005_invitations;
+mod m20261124_000006_tenant_deletion;
 
 pub struct GlobalMigrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261124_000003_password_resets::Migration),
             Box::new(m20261124_000004_tenant_settings::Migration),
             Box::new(m20261124_000005_invitations::Migration),
+            Box::new(m20261124_000006_tenant_deletion::Migration),
         ]
     }
 }

@@ -26,7 +26,7 @@ pub use keys::AuthKeys;
 
 pub type AuthSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph = Subgraph { name: "auth", default_port: 8080, routes };
+pub const SUBGRAPH: Subgraph = Subgraph { name: "auth", default_port: 8080, routes, background: None };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)

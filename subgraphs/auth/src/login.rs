@@ -37,7 +37,7 @@ pub async fn login(db: &Db, email: &str, password: String, subdomain: &str) -> A
                  FROM crm.users u
                  JOIN crm.memberships m ON m.user_id = u.id
                  JOIN crm.tenants t ON t.id = m.tenant_id
-                 WHERE u.email = $1 AND t.subdomain = $2",
+                 WHERE u.email = $1 AND t.subdomain = $2 AND t.deleted_at IS NULL",
                 [email.as_str().into(), subdomain.into()],
             ))
             .one(db.conn())

@@ -107,7 +107,8 @@ pub async fn rotate(db: &Db, sessions: &SessionStore, presented: &str) -> ApiRes
     let role = txn
         .query_one(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT role FROM crm.memberships WHERE tenant_id = $1 AND user_id = $2",
+            "SELECT m.role FROM crm.memberships m JOIN crm.tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
+             WHERE m.tenant_id = $1 AND m.user_id = $2",
             [tenant.0.into(), user.0.into()],
         ))
         .await?

@@ -38,7 +38,7 @@ pub async fn request(db: &Db, app_base_url: &str, email: &str, subdomain: &str) 
         DbBackend::Postgres,
         "SELECT u.id AS user_id, t.id AS tenant_id, u.email
          FROM crm.users u JOIN crm.memberships m ON m.user_id = u.id JOIN crm.tenants t ON t.id = m.tenant_id
-         WHERE u.email = $1 AND t.subdomain = $2",
+         WHERE u.email = $1 AND t.subdomain = $2 AND t.deleted_at IS NULL",
         [email.as_str().into(), subdomain.into()],
     ))
     .one(&txn)

@@ -24,6 +24,7 @@ impl MemberRow {
 
 const MEMBERS_SQL: &str = "SELECT u.id, u.email, u.name, m.role
      FROM crm.users u JOIN crm.memberships m ON m.user_id = u.id
+     JOIN crm.tenants t ON t.id = m.tenant_id AND t.deleted_at IS NULL
      WHERE m.tenant_id = $1 AND u.id = ANY($2)";
 
 /// One member of `tenant`, if `user` still is one.

@@ -12,7 +12,8 @@ pub use graphql::{MutationRoot, QueryRoot};
 
 pub type CommunicationSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph = Subgraph { name: "communication", default_port: 8084, routes };
+pub const SUBGRAPH: Subgraph =
+    Subgraph { name: "communication", default_port: 8084, routes, background: None };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)

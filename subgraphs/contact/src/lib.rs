@@ -13,7 +13,7 @@ pub use graphql::{MutationRoot, QueryRoot};
 
 pub type ContactSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph = Subgraph { name: "contact", default_port: 8082, routes };
+pub const SUBGRAPH: Subgraph = Subgraph { name: "contact", default_port: 8082, routes, background: None };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)

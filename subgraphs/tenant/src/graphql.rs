@@ -6,6 +6,7 @@ use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Caller, Role, Services};
 use sea_orm::EntityTrait;
 
+use crate::deletion;
 use crate::invitations::{self, Acceptance, InvitationRow};
 use crate::members::{self, MemberRow};
 use crate::registration::{Registration, register_organization};
@@ -274,6 +275,26 @@ impl MutationRoot {
         let target = self::user_id(&user_id)?;
         members::remove(&services.db, &services.sessions, caller.tenant(), Some(caller.claims.role), target)
             .await?;
+        Ok(true)
+    }
+
+    /// Deletes the organization (owners; type its subdomain to confirm). It stops serving at once
+    /// and is purged after the retention period.
+    async fn delete_organization(
+        &self,
+        ctx: &Context<'_>,
+        confirm_subdomain: String,
+    ) -> async_graphql::Result<bool> {
+        let caller = Caller::of(ctx)?;
+        let services = Services::of(ctx)?;
+        deletion::delete_organization(
+            &services.db,
+            &services.sessions,
+            caller.tenant(),
+            (caller.user(), caller.claims.role),
+            &confirm_subdomain,
+        )
+        .await?;
         Ok(true)
     }
 

@@ -40,7 +40,8 @@ pub struct InvitationRow {
     pub expires_at: DateTime<Utc>,
 }
 
-const OPEN: &str = "accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()";
+const OPEN: &str = "accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+     AND tenant_id IN (SELECT id FROM crm.tenants WHERE deleted_at IS NULL)";
 
 /// Invites `email` with `role`; returns the invitation. The link goes out through an event.
 #[tracing::instrument(skip_all, fields(tenant.id = %tenant))]

@@ -2,6 +2,7 @@
 //! creates its row, its owner, its schema from the tenant template and a default pipeline in one
 //! transaction, so an organization either fully exists or not at all.
 
+pub mod deletion;
 mod graphql;
 pub mod invitations;
 mod members;
@@ -13,6 +14,8 @@ mod subdomain;
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;
 use crm_platform::{Services, Subgraph};
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 pub use graphql::{MutationRoot, QueryRoot};
 pub use registration::{Registration, register_organization};
@@ -20,7 +23,12 @@ pub use subdomain::Subdomain;
 
 pub type TenantSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph = Subgraph { name: "tenant", default_port: 8081, routes };
+pub const SUBGRAPH: Subgraph =
+    Subgraph { name: "tenant", default_port: 8081, routes, background: Some(purge_deleted_organizations) };
+
+fn purge_deleted_organizations(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+    Box::pin(deletion::run_purger(services, shutdown))
+}
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
