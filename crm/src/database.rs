@@ -4,6 +4,13 @@ use anyhow::Context;
 use crm_platform::Config;
 use sea_orm::Database;
 
+/// Tenant schemas migrated at once: enough to use the pool, few enough to leave room for traffic.
+const TENANT_CONCURRENCY: usize = 4;
+
+fn show_progress(finished: usize, total: usize) {
+    eprint!("\rmigrating tenant schemas: {finished}/{total}");
+}
+
 /// `crm migrate`: create the database if needed, then migrate it.
 pub async fn migrate_from_env() -> anyhow::Result<()> {
     let config = Config::from_env()?;
@@ -19,6 +26,25 @@ pub async fn prepare(url: &str) -> anyhow::Result<()> {
     crm_migrations::ensure_database(url).await.context("creating the database")?;
     let conn = Database::connect(url).await.context("connecting to the database")?;
     crm_migrations::migrate_global(&conn).await.context("global migrations")?;
-    crm_migrations::migrate_all_tenants(&conn).await.context("tenant migrations")?;
+    let report = crm_migrations::migrate_all_tenants(&conn, TENANT_CONCURRENCY, show_progress)
+        .await
+        .context("tenant migrations")?;
+    if !report.migrated.is_empty() || !report.failed.is_empty() || !report.up_to_date.is_empty() {
+        eprintln!();
+    }
+    println!(
+        "tenant schemas: {} migrated, {} already up to date, {} failed",
+        report.migrated.len(),
+        report.up_to_date.len(),
+        report.failed.len()
+    );
+    for (tenant, reason) in &report.failed {
+        println!("  {} failed: {reason}", tenant.schema().as_str());
+    }
+    anyhow::ensure!(
+        report.failed.is_empty(),
+        "{} tenant schema(s) failed and were rolled back; fix the cause and run `crm migrate` again",
+        report.failed.len()
+    );
     Ok(())
 }

@@ -58,9 +58,12 @@ async fn router_refuses_what_a_browser_attack_or_a_flood_needs() {
 
     let big =
         format!(r#"{{"query":"{{ __typename }}","variables":{{"pad":"{}"}}}}"#, "x".repeat(2 * 1024 * 1024));
-    let too_big =
-        http.post(&url).header("content-type", "application/json").body(big).send().await.expect("sent");
-    assert_eq!(too_big.status(), 413, "bodies over 2 MB are refused");
+    // The server answers 413 before reading the whole body and closes; the client may see that
+    // status or, while still uploading, a closed connection. Either way the body was refused.
+    match http.post(&url).header("content-type", "application/json").body(big).send().await {
+        Ok(response) => assert_eq!(response.status(), 413, "bodies over 2 MB are refused"),
+        Err(err) => assert!(!err.is_timeout(), "bodies over 2 MB are refused: {err}"),
+    }
 
     let preflight = |origin: &'static str| {
         http.request(reqwest::Method::OPTIONS, &url)

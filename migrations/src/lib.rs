@@ -5,6 +5,7 @@
 mod global;
 mod tenant;
 
+use crm_platform::TenantId;
 use crm_platform::tenancy::{SchemaName, scope_to_schema};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, TransactionTrait,
@@ -40,18 +41,68 @@ pub async fn migrate_tenant_schema(txn: &DatabaseTransaction, schema: &SchemaNam
     TenantMigrator::up(txn, None).await
 }
 
-/// Brings every tenant schema to the latest template, one transaction per tenant.
-pub async fn migrate_all_tenants(conn: &DatabaseConnection) -> Result<(), DbErr> {
-    let tenants = conn
+/// What a run over the tenant schemas did.
+#[derive(Debug, Default)]
+pub struct TenantMigrationReport {
+    /// Tenants whose schema received migrations.
+    pub migrated: Vec<TenantId>,
+    /// Tenants already up to date.
+    pub up_to_date: Vec<TenantId>,
+    /// Tenants whose migration failed, rolled back, with the reason.
+    pub failed: Vec<(TenantId, String)>,
+}
+
+enum Outcome {
+    Migrated,
+    UpToDate,
+}
+
+/// Brings every tenant schema to the latest template, `concurrency` tenants at a time, one
+/// transaction each: a failure rolls that tenant back and the others go on, so a re-run resumes
+/// where this one stopped. `progress(finished, total)` is called as tenants finish.
+pub async fn migrate_all_tenants(
+    conn: &DatabaseConnection,
+    concurrency: usize,
+    progress: impl Fn(usize, usize),
+) -> Result<TenantMigrationReport, DbErr> {
+    use futures::StreamExt;
+    let rows = conn
         .query_all(Statement::from_string(DbBackend::Postgres, "SELECT id FROM crm.tenants ORDER BY id"))
         .await?;
-    for row in tenants {
-        let id: uuid::Uuid = row.try_get("", "id")?;
-        let txn = conn.begin().await?;
-        migrate_tenant_schema(&txn, &crm_platform::TenantId(id).schema()).await?;
-        txn.commit().await?;
+    let tenants = rows
+        .iter()
+        .map(|row| row.try_get::<uuid::Uuid>("", "id").map(TenantId))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = tenants.len();
+    let mut report = TenantMigrationReport::default();
+    let mut runs = futures::stream::iter(tenants)
+        .map(|tenant| async move { (tenant, migrate_one(conn, tenant).await) })
+        .buffer_unordered(concurrency.max(1));
+    let mut finished = 0;
+    while let Some((tenant, outcome)) = runs.next().await {
+        match outcome {
+            Ok(Outcome::Migrated) => report.migrated.push(tenant),
+            Ok(Outcome::UpToDate) => report.up_to_date.push(tenant),
+            Err(err) => report.failed.push((tenant, err.to_string())),
+        }
+        finished += 1;
+        progress(finished, total);
     }
-    Ok(())
+    Ok(report)
+}
+
+async fn migrate_one(conn: &DatabaseConnection, tenant: TenantId) -> Result<Outcome, DbErr> {
+    let schema = tenant.schema();
+    let txn = conn.begin().await?;
+    txn.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {}", schema.quoted())).await?;
+    scope_to_schema(&txn, &schema).await?;
+    let pending = TenantMigrator::get_pending_migrations(&txn).await?;
+    if pending.is_empty() {
+        return Ok(Outcome::UpToDate);
+    }
+    TenantMigrator::up(&txn, None).await?;
+    txn.commit().await?;
+    Ok(Outcome::Migrated)
 }
 
 /// Creates the database named in `url` if it does not exist yet.
