@@ -102,3 +102,51 @@ async fn profile_and_password_changes() {
     assert_eq!(old.error_codes(), ["UNAUTHENTICATED"]);
     stack.login(&org.email, "a brand new password", &org.subdomain).await;
 }
+
+#[tokio::test]
+async fn sign_in_rehashes_passwords_stored_with_weaker_parameters() {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Rehash").await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(4096, 1, 1, None).expect("params"),
+    )
+    .hash_password(org.password.as_bytes(), &SaltString::generate(&mut OsRng))
+    .expect("hash")
+    .to_string();
+    let user = uuid::Uuid::parse_str(&org.user_id).expect("uuid");
+    let stored = |stack: &TestStack| {
+        let conn = stack.db.conn().clone();
+        async move {
+            conn.query_one(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT password_hash FROM crm.users WHERE id = $1",
+                [user.into()],
+            ))
+            .await
+            .expect("query")
+            .expect("row")
+            .try_get_by_index::<String>(0)
+            .expect("hash")
+        }
+    };
+    stack
+        .db
+        .conn()
+        .execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE crm.users SET password_hash = $2 WHERE id = $1",
+            [user.into(), weak.clone().into()],
+        ))
+        .await
+        .expect("weaken");
+    assert!(stored(&stack).await.contains("m=4096"));
+    stack.login(&org.email, &org.password, &org.subdomain).await;
+    let after = stored(&stack).await;
+    assert!(after.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{after}");
+    stack.login(&org.email, &org.password, &org.subdomain).await;
+}

@@ -42,6 +42,20 @@ pub async fn hash_password(password: String) -> ApiResult<String> {
     .map_err(ApiError::internal)?
 }
 
+/// True when `stored` was hashed with weaker settings than today's (or another algorithm), so a
+/// successful sign-in should store a fresh hash.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let current = Params::default();
+    let param = |name: &str| hash.params.get_decimal(name).unwrap_or(0);
+    hash.algorithm.as_str() != "argon2id"
+        || param("m") < current.m_cost()
+        || param("t") < current.t_cost()
+        || param("p") < current.p_cost()
+}
+
 /// A valid PHC hash of a password nobody knows: verifying against it when the account does not
 /// exist makes a failed login take as long as a wrong password.
 const DECOY_HASH: &str =
@@ -72,6 +86,14 @@ mod tests {
         assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await);
         assert!(!verify_password("wrong horse battery".into(), Some(hash)).await);
         assert!(!verify_password("anything at all".into(), None).await);
+    }
+
+    #[test]
+    fn weaker_hashes_are_flagged_for_rehash() {
+        let weak = "$argon2id$v=19$m=4096,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$3jvyKRVXEBc0Ow6rnaGfXmL3zcpM5xHdkGXz6cbnLqk";
+        assert!(needs_rehash(weak));
+        assert!(!needs_rehash(DECOY_HASH));
+        assert!(needs_rehash("$2b$12$not-argon2"));
     }
 
     #[test]

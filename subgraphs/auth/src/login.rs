@@ -1,9 +1,9 @@
 //! `login`: one answer for every failure, and the same work whether or not the account exists.
 
-use crm_platform::password::{MAX_PASSWORD_BYTES, verify_password};
+use crm_platform::password::{MAX_PASSWORD_BYTES, hash_password, needs_rehash, verify_password};
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
-use sea_orm::{DbBackend, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
 use crate::users::MemberRow;
@@ -46,8 +46,19 @@ pub async fn login(db: &Db, email: &str, password: String, subdomain: &str) -> A
         _ => None,
     };
     let password = if password.len() <= MAX_PASSWORD_BYTES { password } else { String::new() };
-    let verified = verify_password(password, row.as_ref().map(|r| r.password_hash.clone())).await;
+    let verified = verify_password(password.clone(), row.as_ref().map(|r| r.password_hash.clone())).await;
     let row = row.filter(|_| verified).ok_or_else(bad_credentials)?;
+    if needs_rehash(&row.password_hash) {
+        // Parameters rose since this hash was made: store one at today's strength.
+        let fresh = hash_password(password).await?;
+        db.conn()
+            .execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "UPDATE crm.users SET password_hash = $2 WHERE id = $1",
+                [row.user_id.into(), fresh.into()],
+            ))
+            .await?;
+    }
     let role = Role::parse(&row.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role")))?;
     let member = MemberRow { id: row.user_id, email: row.email, name: row.name, role: row.role };
     Ok(Membership { member, tenant: TenantId(row.tenant_id), role })
