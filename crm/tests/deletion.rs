@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use crm_platform::TenantId;
-use crm_testkit::{TestStack, mint_token};
+use crm_testkit::{TestStack, mint_role_token};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
@@ -38,12 +37,7 @@ async fn deletion_stops_service_at_once_and_the_purge_leaves_nothing() {
         .ok();
     stack.subgraph("tenant", Some(&org.token), "{ currentTenant { id } }", json!({})).await.ok(); // fills the settings cache
 
-    let now = Utc::now().timestamp();
-    let admin_claims = json!({
-        "sub": org.user_id, "tenant": org.tenant_id, "role": "admin", "sid": uuid::Uuid::now_v7(),
-        "iss": "mtenant-crm", "aud": "mtenant-crm-api", "iat": now, "nbf": now, "exp": now + 600,
-    });
-    let admin = mint_token(&stack, &admin_claims).await;
+    let admin = mint_role_token(&stack, &org, "admin").await;
     let as_admin = stack.subgraph("tenant", Some(&admin), DELETE, json!({ "s": org.subdomain })).await;
     assert_eq!(as_admin.error_codes(), ["FORBIDDEN"]);
     let unconfirmed =

@@ -1,20 +1,10 @@
 //! The role matrix through the router: viewer reads only; member also writes CRM data; admin also
 //! manages settings; owner everything. One shared guard decides, on every subgraph.
 
-use chrono::Utc;
-use crm_testkit::{Org, TestStack, mint_token};
+use crm_testkit::{TestStack, mint_role_token};
 use serde_json::{Value, json};
 
 const CRM: &str = env!("CARGO_BIN_EXE_crm");
-
-async fn token_with_role(stack: &TestStack, org: &Org, role: &str) -> String {
-    let now = Utc::now().timestamp();
-    let claims = json!({
-        "sub": org.user_id, "tenant": org.tenant_id, "role": role, "sid": uuid::Uuid::now_v7(),
-        "iss": "mtenant-crm", "aud": "mtenant-crm-api", "iat": now, "nbf": now, "exp": now + 600,
-    });
-    mint_token(stack, &claims).await
-}
 
 #[tokio::test]
 async fn role_matrix_through_the_router() {
@@ -77,7 +67,7 @@ async fn role_matrix_through_the_router() {
     let rank =
         |role: &str| ["viewer", "member", "admin", "owner"].iter().position(|r| *r == role).expect("role");
     for role in ["viewer", "member", "admin", "owner"] {
-        let token = token_with_role(&stack, &org, role).await;
+        let token = mint_role_token(&stack, &org, role).await;
         for (label, query, variables, least) in &operations {
             let response = stack.router(Some(&token), query, variables.clone()).await;
             if rank(role) >= rank(least) {

@@ -1,23 +1,13 @@
 //! Organization settings: validation, the admin-only guard, the 24-hour Redis cache with
 //! invalidation on write, and reads that fall back to Postgres when Redis cannot answer.
 
-use chrono::Utc;
 use crm_platform::TenantId;
 use crm_platform::kv::Kv;
-use crm_testkit::{Org, TestStack, mint_token};
+use crm_testkit::{TestStack, mint_role_token};
 use serde_json::json;
 
 const UPDATE: &str = "mutation($i: UpdateTenantSettingsInput!) { updateTenantSettings(input: $i) { name timezone currency locale fiscalYearStartMonth } }";
 const CURRENT: &str = "{ currentTenant { name timezone currency locale fiscalYearStartMonth } }";
-
-async fn token_with_role(stack: &TestStack, org: &Org, role: &str) -> String {
-    let now = Utc::now().timestamp();
-    let claims = json!({
-        "sub": org.user_id, "tenant": org.tenant_id, "role": role, "sid": uuid::Uuid::now_v7(),
-        "iss": "mtenant-crm", "aud": "mtenant-crm-api", "iat": now, "nbf": now, "exp": now + 600,
-    });
-    mint_token(stack, &claims).await
-}
 
 #[tokio::test]
 async fn settings_are_validated_guarded_and_cached() {
@@ -56,7 +46,7 @@ async fn settings_are_validated_guarded_and_cached() {
     }
 
     for (role, allowed) in [("viewer", false), ("member", false), ("admin", true), ("owner", true)] {
-        let token = token_with_role(&stack, &org, role).await;
+        let token = mint_role_token(&stack, &org, role).await;
         let response =
             stack.subgraph("tenant", Some(&token), UPDATE, json!({ "i": { "locale": "de-DE" } })).await;
         if allowed {

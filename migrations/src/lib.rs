@@ -2,6 +2,22 @@
 //! `tenant_<id>` schema. Each schema records what it has applied in its own `seaql_migrations`
 //! table, which the transaction-local search_path selects.
 
+/// Implements `MigrationTrait` for a `Migration` whose steps are the SQL constants given.
+macro_rules! sql_migration {
+    ($up:expr, $down:expr) => {
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                manager.get_connection().execute_unprepared($up).await.map(drop)
+            }
+
+            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                manager.get_connection().execute_unprepared($down).await.map(drop)
+            }
+        }
+    };
+}
+
 mod global;
 mod tenant;
 

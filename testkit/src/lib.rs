@@ -11,4 +11,4 @@ pub mod ws;
 
 pub use client::{GraphqlResponse, Org};
 pub use stack::{TestStack, test_config, test_database};
-pub use tokens::{mint_token, mint_token_with};
+pub use tokens::{mint_role_token, mint_token, mint_token_with};

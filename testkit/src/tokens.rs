@@ -40,3 +40,13 @@ pub async fn mint_token_with(stack: &TestStack, kid_override: Option<&str>, clai
     header.kid = Some(kid_override.map_or(kid, str::to_owned));
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&private_key)).expect("sign")
 }
+
+/// A valid token (with a live session) for `org`'s owner, claiming `role` in `org`.
+pub async fn mint_role_token(stack: &TestStack, org: &crate::Org, role: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "sub": org.user_id, "tenant": org.tenant_id, "role": role, "sid": uuid::Uuid::now_v7(),
+        "iss": "mtenant-crm", "aud": "mtenant-crm-api", "iat": now, "nbf": now, "exp": now + 600,
+    });
+    mint_token(stack, &claims).await
+}

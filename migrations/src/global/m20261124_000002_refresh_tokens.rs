@@ -22,13 +22,4 @@ CREATE INDEX refresh_tokens_session_idx ON crm.refresh_tokens (session_id);
 CREATE INDEX refresh_tokens_member_idx ON crm.refresh_tokens (tenant_id, user_id);
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(drop)
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE crm.refresh_tokens").await.map(drop)
-    }
-}
+sql_migration!(UP, "DROP TABLE crm.refresh_tokens");

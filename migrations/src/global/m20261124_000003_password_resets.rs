@@ -16,13 +16,4 @@ CREATE TABLE crm.password_resets (
 CREATE INDEX password_resets_user_idx ON crm.password_resets (user_id) WHERE used_at IS NULL;
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(drop)
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE crm.password_resets").await.map(drop)
-    }
-}
+sql_migration!(UP, "DROP TABLE crm.password_resets");

@@ -17,13 +17,4 @@ ALTER TABLE crm.tenants
     DROP COLUMN timezone, DROP COLUMN currency, DROP COLUMN locale, DROP COLUMN fiscal_year_start_month;
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(drop)
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await.map(drop)
-    }
-}
+sql_migration!(UP, DOWN);

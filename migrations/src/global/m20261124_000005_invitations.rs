@@ -21,13 +21,4 @@ CREATE UNIQUE INDEX invitations_open_key ON crm.invitations (tenant_id, email)
     WHERE accepted_at IS NULL AND revoked_at IS NULL;
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(drop)
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP TABLE crm.invitations").await.map(drop)
-    }
-}
+sql_migration!(UP, "DROP TABLE crm.invitations");

@@ -43,28 +43,41 @@ pub async fn change_password(
         return Err(ApiError::bad_input("currentPassword", "the current password is not correct"));
     }
     let hash = hash_password(new).await?;
+    db.conn()
+        .execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE crm.users SET password_hash = $2 WHERE id = $1",
+            [user.0.into(), hash.into()],
+        ))
+        .await?;
+    end_sessions_everywhere(db, sessions, user, Some(keep)).await
+}
+
+/// Ends every session and refresh family of `user` in every organization, except `keep`.
+pub async fn end_sessions_everywhere(
+    db: &Db,
+    sessions: &SessionStore,
+    user: UserId,
+    keep: Option<(TenantId, SessionId)>,
+) -> ApiResult<()> {
+    let kept = keep.map(|(_, sid)| sid.0);
     let tenants = db
         .conn()
         .query_all(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "WITH changed AS (UPDATE crm.users SET password_hash = $2 WHERE id = $1)
+            "WITH revoked AS (
+                 UPDATE crm.refresh_tokens SET revoked_at = now()
+                 WHERE user_id = $1 AND session_id IS DISTINCT FROM $2 AND revoked_at IS NULL)
              SELECT tenant_id FROM crm.memberships WHERE user_id = $1",
-            [user.0.into(), hash.into()],
-        ))
-        .await?;
-    db.conn()
-        .execute(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE crm.refresh_tokens SET revoked_at = now()
-             WHERE user_id = $1 AND session_id <> $2 AND revoked_at IS NULL",
-            [user.0.into(), keep.1.0.into()],
+            [user.0.into(), kept.into()],
         ))
         .await?;
     for row in tenants {
         let tenant: Uuid = row.try_get("", "tenant_id")?;
         sessions.revoke_all(TenantId(tenant), user).await?;
     }
-    // The session that changed the password stays signed in.
-    sessions.open(keep.0, user, keep.1).await?;
+    if let Some((tenant, sid)) = keep {
+        sessions.open(tenant, user, sid).await?;
+    }
     Ok(())
 }

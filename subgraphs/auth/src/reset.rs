@@ -8,6 +8,8 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crm_platform::events::{self, Envelope};
+
+use crate::account::end_sessions_everywhere;
 use crm_platform::ids::UserId;
 use crm_platform::password::{check_password_rules, hash_password};
 use crm_platform::sessions::SessionStore;
@@ -95,15 +97,12 @@ pub async fn complete(db: &Db, sessions: &SessionStore, token: &str, new_passwor
     .one(&txn)
     .await?
     .ok_or_else(|| ApiError::bad_input("token", "this reset link is invalid, used or expired"))?;
-    let tenants = txn
-        .query_all(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "WITH changed AS (UPDATE crm.users SET password_hash = $2 WHERE id = $1),
-                  revoked AS (UPDATE crm.refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
-             SELECT tenant_id FROM crm.memberships WHERE user_id = $1",
-            [claimed.user_id.into(), hash.into()],
-        ))
-        .await?;
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE crm.users SET password_hash = $2 WHERE id = $1",
+        [claimed.user_id.into(), hash.into()],
+    ))
+    .await?;
     let user = UserId(claimed.user_id);
     let event = Envelope::new(
         TenantId(claimed.tenant_id),
@@ -113,9 +112,5 @@ pub async fn complete(db: &Db, sessions: &SessionStore, token: &str, new_passwor
     );
     events::enqueue(&txn, &event).await?;
     txn.commit().await?;
-    for row in tenants {
-        let tenant: Uuid = row.try_get("", "tenant_id")?;
-        sessions.revoke_all(TenantId(tenant), user).await?;
-    }
-    Ok(())
+    end_sessions_everywhere(db, sessions, user, None).await
 }
