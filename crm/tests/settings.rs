@@ -69,3 +69,30 @@ async fn settings_reads_fall_back_to_postgres_without_redis() {
     let refused = crm_tenant::settings::update(&stack.db, &dead, tenant, Default::default()).await;
     assert!(refused.is_err(), "a write that cannot invalidate the cache is refused");
 }
+
+#[tokio::test]
+async fn t11_a_warm_cache_never_answers_another_tenant() {
+    let stack = TestStack::subgraphs().await;
+    let a = stack.register_org("Cache A").await;
+    let b = stack.register_org("Cache B").await;
+    let current = "{ currentTenant { id name } }";
+    let a_view = stack.subgraph("tenant", Some(&a.token), current, json!({})).await;
+    assert_eq!(a_view.ok()["currentTenant"]["name"], "Cache A");
+    let mut redis = stack.services.redis.get_multiplexed_async_connection().await.expect("redis");
+    let cached: Option<String> = redis::cmd("GET")
+        .arg(format!("t:{}:settings", a.tenant_id))
+        .query_async(&mut redis)
+        .await
+        .expect("get");
+    assert!(cached.is_some_and(|c| c.contains("Cache A")), "A's entry is under A's key");
+
+    // Same query, other tenant: B's own data, from B's own key.
+    let b_view = stack.subgraph("tenant", Some(&b.token), current, json!({})).await;
+    assert_eq!(b_view.ok()["currentTenant"], json!({ "id": b.tenant_id, "name": "Cache B" }));
+    let b_cached: Option<String> = redis::cmd("GET")
+        .arg(format!("t:{}:settings", b.tenant_id))
+        .query_async(&mut redis)
+        .await
+        .expect("get");
+    assert!(b_cached.is_some_and(|c| c.contains("Cache B") && !c.contains("Cache A")));
+}
