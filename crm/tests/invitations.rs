@@ -1,31 +1,18 @@
 //! Invitations: invite, accept as a new or an existing identity, single use, revocation, seats.
 
-use crm_testkit::{Org, TestStack};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use serde_json::{Value, json};
+use crm_testkit::{Org, TestStack, link_token, outbox_events};
+use serde_json::json;
 
 const INVITE: &str = "mutation($i: InviteUserInput!) { inviteUser(input: $i) { id email role } }";
 const ACCEPT: &str = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { tenant { id } user { email name } } }";
 
-/// The accept link of the newest invitation event for `email`.
+/// The token of the newest invitation link sent to `email`.
 async fn accept_token(stack: &TestStack, org: &Org, email: &str) -> String {
-    let row = stack
-        .db
-        .conn()
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT payload FROM crm.outbox
-             WHERE tenant_id = $1 AND payload->>'type' = 'tenant.user_invited' AND payload->'data'->>'email' = $2
-             ORDER BY created_at DESC, id DESC LIMIT 1",
-            [uuid::Uuid::parse_str(&org.tenant_id).expect("uuid").into(), email.into()],
-        ))
-        .await
-        .expect("query")
-        .expect("an invitation event");
-    let payload: Value = row.try_get_by_index(0).expect("payload");
-    let link = payload["data"]["accept_url"].as_str().expect("link");
+    let events = outbox_events(stack, &org.tenant_id, "tenant.user_invited").await;
+    let event = events.iter().rev().find(|e| e["data"]["email"] == email).expect("an invitation event");
+    let link = event["data"]["accept_url"].as_str().expect("link");
     assert!(link.starts_with("http://localhost:5173/accept-invitation?token="), "{link}");
-    link.split("token=").nth(1).expect("token").to_owned()
+    link_token(link)
 }
 
 async fn invite(stack: &TestStack, token: &str, email: &str, role: &str) -> crm_testkit::GraphqlResponse {

@@ -1,9 +1,8 @@
 //! Members: listing, role changes, removal and leaving, with the last owner protected and changed
 //! members signed out at once.
 
-use crm_testkit::{Org, TestStack};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use serde_json::{Value, json};
+use crm_testkit::{Org, TestStack, link_token, outbox_events};
+use serde_json::json;
 
 /// Invites `email` with `role`, accepts as a new identity, and signs in: returns (user id, token).
 async fn add_member(stack: &TestStack, org: &Org, email: &str, role: &str) -> (String, String) {
@@ -16,26 +15,9 @@ async fn add_member(stack: &TestStack, org: &Org, email: &str, role: &str) -> (S
         )
         .await
         .ok();
-    let row = stack
-        .db
-        .conn()
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT payload FROM crm.outbox WHERE payload->>'type' = 'tenant.user_invited' AND payload->'data'->>'email' = $1
-             ORDER BY created_at DESC LIMIT 1",
-            [email.into()],
-        ))
-        .await
-        .expect("query")
-        .expect("event");
-    let payload: Value = row.try_get_by_index(0).expect("payload");
-    let token = payload["data"]["accept_url"]
-        .as_str()
-        .expect("link")
-        .split("token=")
-        .nth(1)
-        .expect("token")
-        .to_owned();
+    let events = outbox_events(stack, &org.tenant_id, "tenant.user_invited").await;
+    let event = events.iter().rev().find(|e| e["data"]["email"] == email).expect("an invitation event");
+    let token = link_token(event["data"]["accept_url"].as_str().expect("link"));
     let accepted = stack
         .subgraph(
             "tenant",

@@ -2,37 +2,19 @@
 //! built from the configured app URL and delivered through an event, single use, newer requests
 //! void older links, and a completed reset ends every session.
 
-use crm_testkit::{Org, TestStack};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use serde_json::{Value, json};
+use crm_testkit::{Org, TestStack, link_token, outbox_events};
+use serde_json::json;
 
 const FORGOT: &str = "mutation($i: ForgotPasswordInput!) { forgotPassword(input: $i) }";
 const RESET: &str = "mutation($i: ResetPasswordInput!) { resetPassword(input: $i) }";
 
 /// The reset links the outbox holds for `org`'s owner, oldest first.
 async fn reset_links(stack: &TestStack, org: &Org) -> Vec<String> {
-    let rows = stack
-        .db
-        .conn()
-        .query_all(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT payload FROM crm.outbox
-             WHERE tenant_id = $1 AND payload->>'type' = 'user.password_reset_requested'
-             ORDER BY created_at, id",
-            [uuid::Uuid::parse_str(&org.tenant_id).expect("uuid").into()],
-        ))
+    outbox_events(stack, &org.tenant_id, "user.password_reset_requested")
         .await
-        .expect("query");
-    rows.iter()
-        .map(|row| {
-            let payload: Value = row.try_get_by_index(0).expect("payload");
-            payload["data"]["reset_url"].as_str().expect("reset_url").to_owned()
-        })
+        .iter()
+        .map(|event| event["data"]["reset_url"].as_str().expect("reset_url").to_owned())
         .collect()
-}
-
-fn token_of(link: &str) -> String {
-    link.split("token=").nth(1).expect("token in link").to_owned()
 }
 
 #[tokio::test]
@@ -57,12 +39,12 @@ async fn reset_flow() {
     let links = reset_links(&stack, &org).await;
     assert_eq!(links.len(), 1);
     assert!(links[0].starts_with("http://localhost:5173/reset-password?token="), "{}", links[0]);
-    let older = token_of(&links[0]);
+    let older = link_token(&links[0]);
     stack
         .subgraph("auth", None, FORGOT, json!({ "i": { "email": org.email, "subdomain": org.subdomain } }))
         .await
         .ok();
-    let newer = token_of(&reset_links(&stack, &org).await[1]);
+    let newer = link_token(&reset_links(&stack, &org).await[1]);
 
     let reset = |token: String| json!({ "i": { "token": token, "newPassword": "reset password value" } });
     let voided = stack.subgraph("auth", None, RESET, reset(older)).await;

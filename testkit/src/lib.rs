@@ -4,11 +4,13 @@
 //! parallel against one database without seeing each other.
 
 mod client;
+mod outbox;
 pub mod stack;
 
 mod tokens;
 pub mod ws;
 
 pub use client::{GraphqlResponse, Org};
+pub use outbox::{link_token, outbox_events};
 pub use stack::{TestStack, test_config, test_database};
 pub use tokens::{mint_role_token, mint_token, mint_token_with};
