@@ -5,3 +5,4 @@ pub mod deal;
 pub mod deal_contact;
 pub mod pipeline;
 pub mod pipeline_stage;
+pub mod user_preference;

@@ -1,6 +1,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_crm_core;
+mod m20261125_000002_user_preferences;
 
 /// The tenant template: applied to each `tenant_<id>` schema with the search_path set to it, so
 /// its SQL names no schema.
@@ -9,6 +10,9 @@ pub struct TenantMigrator;
 #[async_trait::async_trait]
 impl MigratorTrait for TenantMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_crm_core::Migration)]
+        vec![
+            Box::new(m20261124_000001_crm_core::Migration),
+            Box::new(m20261125_000002_user_preferences::Migration),
+        ]
     }
 }

@@ -1,6 +1,7 @@
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use crm_entities::global::{tenant, user};
+use crm_entities::tenant::user_preference;
 use crm_platform::ids::UserId;
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Caller, Role, Services};
@@ -9,6 +10,7 @@ use sea_orm::EntityTrait;
 use crate::deletion;
 use crate::invitations::{self, Acceptance, InvitationRow};
 use crate::members::{self, MemberRow};
+use crate::preferences::{self, PreferencesChange};
 use crate::registration::{Registration, register_organization};
 use crate::settings::{self, SettingsChange};
 
@@ -159,6 +161,87 @@ impl From<MemberRow> for Member {
     }
 }
 
+/// How often the activity digest email goes out.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    Daily,
+    Weekly,
+    Never,
+}
+
+impl Digest {
+    fn as_str(self) -> &'static str {
+        match self {
+            Digest::Daily => "daily",
+            Digest::Weekly => "weekly",
+            Digest::Never => "never",
+        }
+    }
+
+    fn from_stored(raw: &str) -> Self {
+        match raw {
+            "daily" => Digest::Daily,
+            "never" => Digest::Never,
+            _ => Digest::Weekly,
+        }
+    }
+}
+
+/// The caller's own preferences in the current organization.
+#[derive(SimpleObject)]
+pub struct UserPreferences {
+    pub email_notifications: bool,
+    pub digest: Digest,
+    /// IANA time zone; null follows the organization's.
+    pub timezone: Option<String>,
+    /// BCP 47 tag; null follows the organization's.
+    pub locale: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<user_preference::Model> for UserPreferences {
+    fn from(m: user_preference::Model) -> Self {
+        Self {
+            email_notifications: m.email_notifications,
+            digest: Digest::from_stored(&m.digest),
+            timezone: m.timezone,
+            locale: m.locale,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Omitted fields keep their value; an explicit null timezone or locale returns to the
+/// organization's.
+#[derive(InputObject)]
+pub struct UpdateMyPreferencesInput {
+    pub email_notifications: Option<bool>,
+    pub digest: Option<Digest>,
+    pub timezone: MaybeUndefined<String>,
+    pub locale: MaybeUndefined<String>,
+}
+
+impl UpdateMyPreferencesInput {
+    async fn parse(self, services: &Services) -> ApiResult<PreferencesChange> {
+        let timezone = match self.timezone {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(raw) => Some(Some(preferences::parse_timezone(&services.db, &raw).await?)),
+        };
+        let locale = match self.locale {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(raw) => Some(Some(settings::parse_locale(&raw)?)),
+        };
+        Ok(PreferencesChange {
+            email_notifications: self.email_notifications,
+            digest: self.digest.map(Digest::as_str),
+            timezone,
+            locale,
+        })
+    }
+}
+
 fn user_id(id: &ID) -> ApiResult<UserId> {
     UserId::parse(id, "userId")
 }
@@ -178,6 +261,15 @@ impl QueryRoot {
         let caller = Caller::of(ctx)?;
         let rows = members::list(&Services::of(ctx)?.db, caller.tenant()).await?;
         Ok(rows.into_iter().map(Member::from).collect())
+    }
+
+    /// The caller's own preferences in this organization (every role).
+    async fn my_preferences(&self, ctx: &Context<'_>) -> async_graphql::Result<UserPreferences> {
+        let caller = Caller::of(ctx)?;
+        let tx = caller.tx().await?;
+        let found = preferences::mine(&tx, caller.user()).await?;
+        tx.commit().await?;
+        Ok(found.into())
     }
 
     /// Open invitations (admins and owners).
@@ -220,6 +312,17 @@ impl MutationRoot {
         let change = input.parse()?;
         let services = Services::of(ctx)?;
         Ok(settings::update(&services.db, &services.kv, caller.tenant(), change).await?.into())
+    }
+
+    /// Changes the caller's own preferences (every role: they are personal, not CRM data).
+    async fn update_my_preferences(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMyPreferencesInput,
+    ) -> async_graphql::Result<UserPreferences> {
+        let caller = Caller::of(ctx)?;
+        let change = input.parse(Services::of(ctx)?).await?;
+        Ok(preferences::update(caller.tx().await?, caller.user(), change).await?.into())
     }
 
     /// Invites an address to join with a role (admins and owners); the link goes out by email.

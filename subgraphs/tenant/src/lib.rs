@@ -6,6 +6,7 @@ pub mod deletion;
 mod graphql;
 pub mod invitations;
 mod members;
+pub mod preferences;
 mod provisioning;
 mod registration;
 pub mod settings;
@@ -13,7 +14,7 @@ mod subdomain;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;
-use crm_platform::{Services, Subgraph};
+use crm_platform::{Services, Subgraph, consumer};
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
@@ -24,10 +25,17 @@ pub use subdomain::Subdomain;
 pub type TenantSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "tenant", default_port: 8081, routes, background: Some(purge_deleted_organizations) };
+    Subgraph { name: "tenant", default_port: 8081, routes, background: Some(background) };
 
-fn purge_deleted_organizations(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
-    Box::pin(deletion::run_purger(services, shutdown))
+/// The purge of deleted organizations, and the consumers that give newcomers their defaults.
+fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+    let consumers = preferences::CONSUMERS.map(|consumer| {
+        consumer::run(services.db.clone(), services.nats.clone(), consumer, shutdown.clone())
+    });
+    Box::pin(async move {
+        let [created, joined] = consumers;
+        tokio::join!(deletion::run_purger(services, shutdown), created, joined);
+    })
 }
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {

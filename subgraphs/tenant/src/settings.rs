@@ -75,7 +75,7 @@ pub fn parse_name(name: &str) -> ApiResult<String> {
 }
 
 /// Postgres carries the IANA database; asking it keeps us from shipping a copy.
-async fn check_timezone(db: &Db, timezone: &str) -> ApiResult<()> {
+pub(crate) async fn check_timezone(db: &Db, timezone: &str) -> ApiResult<()> {
     let known = db
         .conn()
         .query_one(Statement::from_sql_and_values(
