@@ -9,10 +9,9 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
-    Data, ObjectType, Schema, SchemaBuilder, ServerError, ServerResult, SubscriptionType, ValidationResult,
+    ObjectType, Schema, SchemaBuilder, ServerError, ServerResult, SubscriptionType, ValidationResult,
     Variables,
 };
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{State, WebSocketUpgrade};
@@ -23,6 +22,7 @@ use axum::routing::get;
 use crate::auth::{Caller, RequestAuth};
 use crate::config::Environment;
 use crate::serve::Services;
+use crate::websocket;
 
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 5_000;
@@ -250,7 +250,7 @@ pub async fn authenticate(services: &Services, authorization: Option<&str>) -> R
 
 async fn subscribe<Q, M, S>(
     State(endpoint): State<Endpoint<Q, M, S>>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response
 where
@@ -258,27 +258,24 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        let services = endpoint.services.clone();
-        GraphQLWebSocket::new(socket, endpoint.schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let authorization = authorization_from_payload(&payload);
-                match authenticate(&services, authorization.as_deref()).await {
-                    auth @ RequestAuth::Verified(_) => {
-                        let mut data = Data::default();
-                        data.insert(auth);
-                        Ok(data)
-                    }
-                    _ => Err(async_graphql::Error::new("unauthenticated")),
-                }
-            })
-            .serve()
-    })
+    let offered = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim() == websocket::PROTOCOL);
+    if !offered {
+        let message = format!("subscriptions need the {} subprotocol", websocket::PROTOCOL);
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    upgrade
+        .protocols([websocket::PROTOCOL])
+        .on_upgrade(move |socket| websocket::serve(socket, endpoint.schema, endpoint.services))
 }
 
 /// The router forwards the client's `Authorization` header into `connection_init`; clients
 /// talking to a subgraph directly may send it under either spelling.
-fn authorization_from_payload(payload: &serde_json::Value) -> Option<String> {
+pub(crate) fn authorization_from_payload(payload: &serde_json::Value) -> Option<String> {
     let object = payload.as_object()?;
     let from = |map: &serde_json::Map<String, serde_json::Value>| {
         map.iter()

@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod telemetry;
 pub mod tenancy;
 pub mod text;
+pub mod websocket;
 
 pub use auth::{Caller, Claims, JwtVerifier, Role};
 pub use config::Config;

@@ -16,18 +16,41 @@ pub struct WsClient {
 impl WsClient {
     /// Connects and completes `connection_init` / `connection_ack`.
     pub async fn connect(url: &str, token: Option<&str>) -> anyhow::Result<Self> {
+        let mut client = Self::open(url).await?;
+        client.init(token).await?;
+        match client.next_message(Duration::from_secs(10)).await {
+            Some(message) if message["type"] == "connection_ack" => Ok(client),
+            other => anyhow::bail!("expected connection_ack, got {other:?}"),
+        }
+    }
+
+    /// Opens the socket with the subprotocol and sends nothing yet.
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
         let mut request = url.into_client_request()?;
         request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
         let (socket, _) = tokio_tungstenite::connect_async(request).await?;
-        let mut client = Self { socket };
+        Ok(Self { socket })
+    }
+
+    /// Sends `connection_init`, with the token as the router forwards it.
+    pub async fn init(&mut self, token: Option<&str>) -> anyhow::Result<()> {
         let payload = match token {
             Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
             None => json!({}),
         };
-        client.send(json!({ "type": "connection_init", "payload": payload })).await?;
-        match client.next_message(Duration::from_secs(10)).await {
-            Some(message) if message["type"] == "connection_ack" => Ok(client),
-            other => anyhow::bail!("expected connection_ack, got {other:?}"),
+        self.send(json!({ "type": "connection_init", "payload": payload })).await
+    }
+
+    /// The close code the server ends the socket with, skipping other messages; `None` if the
+    /// socket is still open after `timeout` or ends without a close frame.
+    pub async fn close_code(&mut self, timeout: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await.ok()?? {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
         }
     }
 
@@ -38,7 +61,7 @@ impl WsClient {
         .await
     }
 
-    async fn send(&mut self, message: Value) -> anyhow::Result<()> {
+    pub async fn send(&mut self, message: Value) -> anyhow::Result<()> {
         self.socket.send(Message::text(message.to_string())).await?;
         Ok(())
     }
