@@ -1,8 +1,8 @@
 //! Sessions (RELIABILITY A5, F3): logout makes the access token useless on every subgraph on the
 //! very next request, other sessions live on until `logoutAll`, and when Redis cannot be asked
-//! the check fails closed.
+//! the check fails closed. Sign-in attempts are throttled per account and per client address.
 
-use crm_testkit::TestStack;
+use crm_testkit::{TestStack, random_client_address};
 use serde_json::json;
 
 const CRM: &str = env!("CARGO_BIN_EXE_crm");
@@ -107,4 +107,39 @@ async fn sign_in_attempts_are_throttled_per_account_counting_aliases() {
         .subgraph("auth", None, login, json!({ "i": { "email": other.email, "password": other.password, "subdomain": other.subdomain } }))
         .await;
     fine.ok();
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_throttled_per_client_address_through_the_router() {
+    let stack = TestStack::with_router(CRM).await;
+    let org = stack.register_org("Per address").await;
+    let router = stack.router_url();
+    let attacker = random_client_address();
+    // 100 attempts spread over 100 accounts: no account reaches its own limit, the address does.
+    for batch in 0..4 {
+        let aliases: String = (0..25)
+            .map(|n| format!(r#"a{n}: login(input: {{ email: "nobody{batch}x{n}@{0}.example.com", password: "guess {n}", subdomain: "{0}" }}) {{ accessToken }} "#, org.subdomain))
+            .collect();
+        let spray =
+            stack.post_from(&attacker, &router, None, &format!("mutation {{ {aliases} }}"), json!({})).await;
+        assert_eq!(spray.error_codes().len(), 25, "{}", spray.body);
+        let throttled = spray.body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .any(|e| e["extensions"]["retryAfter"].is_number());
+        assert!(!throttled, "attempt batch {batch} was throttled early: {}", spray.body);
+    }
+
+    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
+    let input = json!({ "i": { "email": org.email, "password": org.password, "subdomain": org.subdomain } });
+    // The next attempt from that address is refused, even with the right password; addresses a
+    // client writes to the left of what the proxy appended change nothing.
+    for forwarded in [attacker.clone(), format!("203.0.113.50, {attacker}")] {
+        let refused = stack.post_from(&forwarded, &router, None, login, input.clone()).await;
+        assert_eq!(refused.error_codes(), ["UNAUTHENTICATED"], "{}", refused.body);
+        assert!(refused.body["errors"][0]["extensions"]["retryAfter"].as_u64().is_some_and(|s| s > 0));
+    }
+    // The same account from another address is not affected.
+    stack.post_from(&random_client_address(), &router, None, login, input).await.ok();
 }

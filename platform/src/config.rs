@@ -15,9 +15,12 @@
 //! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
 //! | `TENANT_RETENTION_DAYS` | how long a deleted organization is kept before it is purged | `30` |
 //! | `APP_BASE_URL` | the web app; password-reset links point here, never at a request's host | `http://localhost:5173` |
+//! | `TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` is believed (addresses, CIDR networks, or `none`) | `127.0.0.0/8,::1/128` |
 
 use std::fmt;
 use std::time::Duration;
+
+use crate::client_address::{DEFAULT_TRUSTED_PROXIES, TrustedProxies};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -46,6 +49,8 @@ pub struct Config {
     pub db_max_connections: u32,
     pub app_base_url: String,
     pub tenant_retention: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed (the router, a load balancer).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Every problem found in the environment, reported together so one restart fixes them all.
@@ -145,6 +150,14 @@ impl Config {
             problems.push("APP_BASE_URL must be an http(s) URL".to_owned());
         }
 
+        let proxies_raw = get("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES);
+        let proxies_raw = if proxies_raw.trim() == "none" { String::new() } else { proxies_raw };
+        let trusted_proxies = proxies_raw.parse::<TrustedProxies>().unwrap_or_else(|err| {
+            problems
+                .push(format!("TRUSTED_PROXIES must list IP addresses or CIDR networks (or none): {err}"));
+            TrustedProxies::default()
+        });
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -164,6 +177,7 @@ impl Config {
             db_max_connections,
             app_base_url,
             tenant_retention,
+            trusted_proxies,
         })
     }
 }

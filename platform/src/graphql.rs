@@ -14,12 +14,15 @@ use async_graphql::{
 };
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{State, WebSocketUpgrade};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::auth::{Caller, RequestAuth};
+use crate::client_address::FORWARDED_FOR;
 use crate::config::Environment;
 use crate::serve::Services;
 use crate::websocket;
@@ -157,6 +160,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 async fn execute<Q, M, S>(
     State(endpoint): State<Endpoint<Q, M, S>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response
@@ -196,7 +200,9 @@ where
         }
         RequestAuth::Anonymous | RequestAuth::Verified(_) => {}
     }
-    let response = endpoint.schema.execute(request.data(auth)).await;
+    let forwarded = headers.get_all(FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok());
+    let client = endpoint.services.config.trusted_proxies.client(peer.ip(), forwarded);
+    let response = endpoint.schema.execute(request.data(auth).data(client)).await;
     // GraphQL over HTTP: request errors are 4xx for `application/graphql-response+json` clients;
     // `application/json` clients (the router among them) get 200 with the errors.
     let status = if is_request_error(&response) && accepts_graphql_response(&headers) {

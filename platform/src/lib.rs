@@ -6,6 +6,7 @@
 //! Tenant data is reachable only through [`tenancy::TenantTx`].
 
 pub mod auth;
+pub mod client_address;
 pub mod config;
 pub mod consumer;
 pub mod db;

@@ -92,7 +92,10 @@ pub fn app(subgraph: &Subgraph, services: &Services) -> Router {
 
 /// Serves `app` on `listener` until `shutdown` fires, then lets in-flight requests finish.
 pub async fn serve(app: Router, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+    // The peer address feeds per-client throttling (see `client_address`).
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }
 
 /// Binds `port` on all interfaces (a port of 0 picks a free one).

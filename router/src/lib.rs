@@ -8,6 +8,8 @@
 // Hive Router's ntex service stacks nest deeper than the default limit in release builds.
 #![recursion_limit = "256"]
 
+mod client_address;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -38,10 +40,10 @@ pub fn write_run_dir(dir: &Path) -> std::io::Result<PathBuf> {
 /// [`CONFIG_PATH_VAR`] of this process's environment.
 pub fn run() -> ExitCode {
     init_rustls_crypto_provider();
-    let result = ntex::rt::System::build()
-        .name("crm-router")
-        .build(ntex::rt::DefaultRuntime)
-        .block_on(async { router_entrypoint(PluginRegistry::new()).await });
+    let result =
+        ntex::rt::System::build().name("crm-router").build(ntex::rt::DefaultRuntime).block_on(async {
+            router_entrypoint(PluginRegistry::new().register::<client_address::ClientAddressPlugin>()).await
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -54,10 +54,24 @@ impl TestStack {
         query: &str,
         variables: Value,
     ) -> GraphqlResponse {
+        self.post_from(&self.client_address, url, token, query, variables).await
+    }
+
+    /// Like [`TestStack::post`], as the client at `address`. The test process plays a trusted
+    /// proxy (loopback), so the router and the subgraphs take the address from `X-Forwarded-For`.
+    pub async fn post_from(
+        &self,
+        address: &str,
+        url: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
         // What current GraphQL clients send: request errors then come back as HTTP 4xx.
         let mut request = self
             .http
             .post(url)
+            .header("x-forwarded-for", address)
             .header("accept", "application/graphql-response+json, application/json;q=0.9")
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {

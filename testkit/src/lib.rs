@@ -12,5 +12,5 @@ pub mod ws;
 
 pub use client::{GraphqlResponse, Org};
 pub use outbox::{link_token, outbox_events};
-pub use stack::{TestStack, test_config, test_database};
+pub use stack::{TestStack, random_client_address, test_config, test_database};
 pub use tokens::{mint_role_token, mint_token, mint_token_with};

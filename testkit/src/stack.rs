@@ -68,6 +68,15 @@ pub struct TestStack {
     run_dir: Option<PathBuf>,
     shutdown: CancellationToken,
     pub(crate) http: reqwest::Client,
+    /// The client address this stack's requests come from, unique per stack so per-address
+    /// login limits never couple tests.
+    pub client_address: String,
+}
+
+/// A random address in 10.0.0.0/8, as a client behind the test's "proxy".
+pub fn random_client_address() -> String {
+    let [a, b, c, ..] = *uuid::Uuid::new_v4().as_bytes();
+    format!("10.{a}.{b}.{c}")
 }
 
 impl TestStack {
@@ -122,6 +131,7 @@ impl TestStack {
             run_dir: None,
             shutdown,
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("http client"),
+            client_address: random_client_address(),
         };
         if let Some(bin) = crm_bin {
             stack.start_router(bin, &jwks_url).await;

@@ -11,6 +11,7 @@ use crate::login::login;
 use crate::tokens::issue_access_token;
 use crate::users::{MemberLoader, MemberRow, find_member};
 use crate::{account, refresh, reset, throttle};
+use crm_platform::client_address::ClientAddress;
 
 /// A person, as a member of the caller's organization.
 #[derive(SimpleObject)]
@@ -96,7 +97,8 @@ impl MutationRoot {
     /// Signs in to one organization and returns a short-lived access token and a refresh token.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
         let services = Services::of(ctx)?;
-        throttle::count_attempt(&services.kv, &input.subdomain, &input.email).await?;
+        let client = ctx.data_opt::<ClientAddress>().copied();
+        throttle::count_attempt(&services.kv, &input.subdomain, &input.email, client).await?;
         let membership = login(&services.db, &input.email, input.password, &input.subdomain).await?;
         throttle::clear(&services.kv, &input.subdomain, &input.email).await?;
         let event = Envelope::new(
