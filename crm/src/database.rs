@@ -20,6 +20,24 @@ pub async fn migrate_from_env() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `crm rotate-keys`: starts a new signing key now, whatever the schedule says.
+pub async fn rotate_keys(now: bool) -> anyhow::Result<()> {
+    use crm_auth::keys::{self, Activation};
+    let config = Config::from_env()?;
+    crm_platform::telemetry::init(&config);
+    let db =
+        crm_platform::Db::connect(&config.database_url, 1).await.context("connecting to the database")?;
+    let activation = if now { Activation::Immediately } else { Activation::AfterPublishing };
+    let rotation = keys::rotate_if_due(&db, std::time::Duration::MAX, Some(activation))
+        .await
+        .map_err(|_| anyhow::anyhow!("the rotation failed; see the log above"))?;
+    if let (Some(kid), Some(at)) = (rotation.new_kid, rotation.activates_at) {
+        println!("new signing key {kid} published; it signs from {}", at.to_rfc3339());
+    }
+    println!("{} expired key(s) deleted", rotation.deleted);
+    Ok(())
+}
+
 /// Creates the database named in `url` if it is missing, then applies the global migrations and
 /// brings every tenant schema to the latest template.
 pub async fn prepare(url: &str) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@
 //! - `crm router` — run the federation router (config path in `ROUTER_CONFIG_FILE_PATH`).
 //! - `crm migrate` — apply global and tenant template migrations.
 //! - `crm schema [--check]` — compose `router/supergraph.graphql` and `schema.graphql`.
+//! - `crm rotate-keys [--now]` — replace the token signing key (published first, then signing).
 
 #![recursion_limit = "256"]
 
@@ -41,6 +42,13 @@ enum Command {
     Router,
     /// Create the database if missing and apply all migrations.
     Migrate,
+    /// Replace the token signing key: the new key is published at once and signs after five
+    /// minutes; the old one stays published until the tokens it signed have expired.
+    RotateKeys {
+        /// Sign with the new key at once (a suspected key compromise).
+        #[arg(long)]
+        now: bool,
+    },
     /// Compose the supergraph and the client schema from the subgraphs' SDL.
     Schema {
         /// Fail if the committed files differ instead of writing them.
@@ -71,6 +79,7 @@ fn main() -> ExitCode {
             }
             Command::Migrate => report(database::migrate_from_env().await),
             Command::Schema { check } => report(schema::compose(check)),
+            Command::RotateKeys { now } => report(database::rotate_keys(now).await),
             Command::Router => unreachable!("handled before the runtime starts"),
         }
     })

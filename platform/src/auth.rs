@@ -89,6 +89,9 @@ pub const TOKEN_ALGORITHM: Algorithm = Algorithm::EdDSA;
 
 /// Unknown `kid`s trigger a JWKS refetch at most this often, so garbage tokens cannot hammer auth.
 const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+/// Known keys are refetched this often, so a key the auth subgraph stopped publishing (rotated
+/// out, or withdrawn after a compromise) stops verifying everywhere.
+const MAX_KEY_CACHE_AGE: Duration = Duration::from_secs(5 * 60);
 
 pub struct JwtVerifier {
     settings: JwtSettings,
@@ -131,16 +134,25 @@ impl JwtVerifier {
     async fn key(&self, kid: &str) -> ApiResult<Option<DecodingKey>> {
         {
             let cache = self.keys.read().await;
-            if let Some(key) = cache.by_kid.get(kid) {
+            let fresh = cache.fetched_at.is_some_and(|at| at.elapsed() < MAX_KEY_CACHE_AGE);
+            if let Some(key) = cache.by_kid.get(kid).filter(|_| fresh) {
                 return Ok(Some(key.clone()));
             }
             if cache.fetched_at.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL) {
-                return Ok(None);
+                return Ok(cache.by_kid.get(kid).cloned());
             }
         }
         let mut cache = self.keys.write().await;
         if cache.fetched_at.is_none_or(|at| at.elapsed() >= MIN_REFETCH_INTERVAL) {
-            let set = self.fetch_jwks().await?;
+            let set = match self.fetch_jwks().await {
+                Ok(set) => set,
+                // Auth unreachable: keys we already know stay good until it answers again.
+                Err(err) if cache.by_kid.contains_key(kid) => {
+                    tracing::warn!(error = ?err, "JWKS refresh failed; using the cached keys");
+                    return Ok(cache.by_kid.get(kid).cloned());
+                }
+                Err(err) => return Err(err),
+            };
             cache.by_kid = set
                 .keys
                 .iter()

@@ -15,6 +15,7 @@
 //! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
 //! | `TENANT_RETENTION_DAYS` | how long a deleted organization is kept before it is purged | `30` |
 //! | `APP_BASE_URL` | the web app; password-reset links point here, never at a request's host | `http://localhost:5173` |
+//! | `SIGNING_KEY_ROTATION_DAYS` | age at which the auth subgraph replaces its signing key (`0`: only `crm rotate-keys`) | `30` |
 //! | `TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` is believed (addresses, CIDR networks, or `none`) | `127.0.0.0/8,::1/128` |
 
 use std::fmt;
@@ -51,6 +52,8 @@ pub struct Config {
     pub tenant_retention: Duration,
     /// Proxies whose `X-Forwarded-For` is believed (the router, a load balancer).
     pub trusted_proxies: TrustedProxies,
+    /// How often the auth subgraph replaces its signing key; `None` only by command.
+    pub signing_key_rotation: Option<Duration>,
 }
 
 /// Every problem found in the environment, reported together so one restart fixes them all.
@@ -70,7 +73,7 @@ impl fmt::Display for ConfigErrors {
 impl std::error::Error for ConfigErrors {}
 
 /// Largest access-token lifetime we accept: a stolen token must not outlive a short window.
-const MAX_ACCESS_TTL_SECS: u64 = 900;
+pub const MAX_ACCESS_TTL_SECS: u64 = 900;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigErrors> {
@@ -150,6 +153,15 @@ impl Config {
             problems.push("APP_BASE_URL must be an http(s) URL".to_owned());
         }
 
+        let rotation_raw = get("SIGNING_KEY_ROTATION_DAYS", "30");
+        let signing_key_rotation = match rotation_raw.parse::<u64>() {
+            Ok(0) => None,
+            Ok(days) if days <= 3650 => Some(Duration::from_secs(days * 24 * 3600)),
+            _ => {
+                problems.push(format!("SIGNING_KEY_ROTATION_DAYS must be 0..=3650, got {rotation_raw:?}"));
+                None
+            }
+        };
         let proxies_raw = get("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES);
         let proxies_raw = if proxies_raw.trim() == "none" { String::new() } else { proxies_raw };
         let trusted_proxies = proxies_raw.parse::<TrustedProxies>().unwrap_or_else(|err| {
@@ -178,6 +190,7 @@ impl Config {
             app_base_url,
             tenant_retention,
             trusted_proxies,
+            signing_key_rotation,
         })
     }
 }

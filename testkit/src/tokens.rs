@@ -29,7 +29,8 @@ pub async fn mint_token_with(stack: &TestStack, kid_override: Option<&str>, clai
         .conn()
         .query_one(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT kid, private_key FROM crm.signing_keys ORDER BY created_at DESC, kid LIMIT 1",
+            "SELECT kid, private_key FROM crm.signing_keys WHERE activates_at <= now()
+             ORDER BY activates_at DESC, kid LIMIT 1",
         ))
         .await
         .expect("query signing key")

@@ -6,6 +6,7 @@ mod m20261124_000003_password_resets;
 mod m20261124_000004_tenant_settings;
 mod m20261124_000005_invitations;
 mod m20261124_000006_tenant_deletion;
+mod m20261125_000007_signing_key_rotation;
 
 pub struct GlobalMigrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261124_000004_tenant_settings::Migration),
             Box::new(m20261124_000005_invitations::Migration),
             Box::new(m20261124_000006_tenant_deletion::Migration),
+            Box::new(m20261125_000007_signing_key_rotation::Migration),
         ]
     }
 }

@@ -247,7 +247,7 @@ async fn sign(
     let keys =
         ctx.data::<Arc<AuthKeys>>().map_err(|_| ApiError::internal(anyhow::anyhow!("auth keys missing")))?;
     let keyring = keys.keyring().await?;
-    let token = issue_access_token(keyring, &services.config.jwt, UserId(member.id), tenant, role, sid)?;
+    let token = issue_access_token(&keyring, &services.config.jwt, UserId(member.id), tenant, role, sid)?;
     Ok(AuthPayload {
         access_token: token.token,
         refresh_token,

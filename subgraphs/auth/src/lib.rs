@@ -3,7 +3,7 @@
 
 mod account;
 mod graphql;
-mod keys;
+pub mod keys;
 mod login;
 mod refresh;
 mod reset;
@@ -20,13 +20,24 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use crm_platform::config::Environment;
 use crm_platform::{Services, Subgraph};
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 pub use graphql::{MutationRoot, QueryRoot};
 pub use keys::AuthKeys;
 
 pub type AuthSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph = Subgraph { name: "auth", default_port: 8080, routes, background: None };
+pub const SUBGRAPH: Subgraph =
+    Subgraph { name: "auth", default_port: 8080, routes, background: Some(rotate_signing_keys) };
+
+/// Replaces the signing key on the configured schedule (see `keys`).
+fn rotate_signing_keys(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+    match services.config.signing_key_rotation {
+        Some(every) => Box::pin(keys::run_rotation(services.db.clone(), every, shutdown)),
+        None => Box::pin(async {}),
+    }
+}
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
