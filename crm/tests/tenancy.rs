@@ -1,6 +1,7 @@
 //! The tenant scope lives and dies with its transaction (RELIABILITY T1–T3): with a pool of one
 //! connection, a search_path never survives a commit, a rollback, a savepoint rollback or a
-//! cancelled request.
+//! cancelled request. The whole suite runs as a role whose own search_path holds no tables (T5),
+//! so an unscoped query fails loudly.
 
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use crm_platform::tenancy::{SchemaName, scope_to_schema};
 use crm_platform::{Db, TenantId, TenantTx};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
-const DEFAULT_SEARCH_PATH: &str = "\"$user\", public";
+/// The test role's own search_path (see `crm_testkit::stack::APP_ROLE`).
+const DEFAULT_SEARCH_PATH: &str = "pg_catalog";
 
 /// A tenant schema and a same-named table in `public`, so a leaked or missing scope shows up as
 /// reading the wrong table.
@@ -43,8 +45,17 @@ impl Fixture {
         row.expect("row").try_get_by_index(0).expect("text")
     }
 
-    async fn count_unscoped(&self) -> i64 {
-        count(self.db.conn(), &self.table).await
+    /// Reads the marker table with no scope and no schema: `None` when the name resolves to
+    /// nothing (the role's path holds no tables), which is what T5 wants.
+    async fn count_unscoped(&self) -> Option<i64> {
+        let sql = format!("SELECT count(*) FROM {}", self.table);
+        match self.db.conn().query_one(Statement::from_string(DbBackend::Postgres, sql)).await {
+            Ok(row) => Some(row.expect("row").try_get_by_index(0).expect("count")),
+            Err(err) => {
+                assert!(err.to_string().contains("does not exist"), "{err}");
+                None
+            }
+        }
     }
 
     async fn cleanup(self) {
@@ -83,7 +94,7 @@ async fn t1_scope_never_reaches_the_next_request_on_the_connection() {
     tx.commit().await.expect("commit");
 
     assert_eq!(f.search_path().await, DEFAULT_SEARCH_PATH);
-    assert_eq!(f.count_unscoped().await, 0, "an unscoped request reads public, none of A's rows");
+    assert_eq!(f.count_unscoped().await, None, "an unscoped request finds no table, none of A's rows");
     let tx = TenantTx::begin(&f.db, f.b).await.expect("begin");
     assert_eq!(count(&*tx, &f.table).await, 0, "tenant B sees none of A's rows");
     tx.commit().await.expect("commit");
@@ -174,4 +185,29 @@ async fn t13_nobody_may_create_objects_in_public() {
         .expect("row");
     let public_can_create: bool = row.try_get_by_index(0).expect("bool");
     assert!(!public_can_create, "PUBLIC must not hold CREATE on schema public (CVE-2018-1058)");
+}
+
+#[tokio::test]
+async fn t5_the_application_role_finds_no_table_without_a_scope() {
+    let f = Fixture::new().await;
+    assert_eq!(f.search_path().await, DEFAULT_SEARCH_PATH);
+    // The marker table exists in public and in both tenant schemas; unscoped, none is found.
+    assert_eq!(f.count_unscoped().await, None);
+    let unscoped_crm =
+        f.db.conn().query_one(Statement::from_string(DbBackend::Postgres, "SELECT 1 FROM tenants")).await;
+    assert!(unscoped_crm.is_err_and(|e| e.to_string().contains("does not exist")));
+    // Neither superuser nor BYPASSRLS: the role is subject to every privilege and policy.
+    let row =
+        f.db.conn()
+            .query_one(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+            ))
+            .await
+            .expect("query")
+            .expect("row");
+    let flags: (bool, bool) =
+        (row.try_get_by_index(0).expect("bool"), row.try_get_by_index(1).expect("bool"));
+    assert_eq!(flags, (false, false));
+    f.cleanup().await;
 }

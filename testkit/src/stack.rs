@@ -7,15 +7,42 @@ use std::time::Duration;
 use crm_platform::config::Config;
 use crm_platform::serve::{Services, app, serve};
 use crm_platform::{Db, Subgraph, events};
+use sea_orm::ConnectionTrait;
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
+/// The role tests run as by default: no superuser, no BYPASSRLS, and a search_path that holds no
+/// tables at all (RELIABILITY T5), so a query that is not scoped to a tenant or qualified with
+/// `crm.` fails loudly instead of reading something else.
+pub const APP_ROLE: &str = "crm_app";
+
 /// The database tests use; `TEST_DATABASE_URL` overrides it.
 pub fn test_database() -> String {
     std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/crm_test".to_owned())
+        .unwrap_or_else(|_| format!("postgres://{APP_ROLE}@127.0.0.1:5432/crm_app_test"))
+}
+
+/// A superuser connection for test setup; `TEST_ADMIN_DATABASE_URL` overrides it.
+pub fn admin_database() -> String {
+    std::env::var("TEST_ADMIN_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Creates the application role, once per machine; its default search_path is `pg_catalog`.
+async fn ensure_app_role() {
+    let admin = sea_orm::Database::connect(admin_database()).await.expect("connect as the admin role");
+    admin
+        .execute_unprepared(&format!(
+            "DO $$ BEGIN
+                 CREATE ROLE {APP_ROLE} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS;
+             EXCEPTION WHEN duplicate_object THEN NULL;
+             END $$;
+             ALTER ROLE {APP_ROLE} SET search_path = pg_catalog;"
+        ))
+        .await
+        .expect("create the application role");
 }
 
 /// Configuration for tests: the test database and verification against `jwks_url`.
@@ -40,6 +67,9 @@ pub async fn migrated_database() -> String {
     let url = test_database();
     MIGRATED
         .get_or_init(|| async {
+            if std::env::var("TEST_DATABASE_URL").is_err() {
+                ensure_app_role().await;
+            }
             crm_migrations::ensure_database(&url).await.expect("create test database");
             let conn = sea_orm::Database::connect(&url).await.expect("connect to test database");
             crm_migrations::migrate_global(&conn).await.expect("global migrations");
