@@ -211,3 +211,86 @@ async fn t5_the_application_role_finds_no_table_without_a_scope() {
     assert_eq!(flags, (false, false));
     f.cleanup().await;
 }
+
+/// A small deterministic generator, so a failing soak can be replayed from its seed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+}
+
+#[tokio::test]
+async fn t4_ten_thousand_mixed_tasks_over_a_small_pool_never_cross_tenants() {
+    use futures::StreamExt;
+    const TENANTS: usize = 8;
+    const TASKS: usize = 10_000;
+    let url = crm_testkit::stack::migrated_database().await;
+    let db = Db::connect(&url, 3).await.expect("pool of three");
+    let table = format!("soak_{}", uuid::Uuid::new_v4().simple());
+    let tenants: Vec<TenantId> = (0..TENANTS).map(|_| TenantId::new()).collect();
+    for tenant in &tenants {
+        exec(&db, &format!("CREATE SCHEMA {}", tenant.schema().quoted())).await;
+        exec(&db, &format!("CREATE TABLE {}.{table} (tag text NOT NULL)", tenant.schema().quoted())).await;
+    }
+    let seed = u64::from(std::process::id()) ^ 0x5eed;
+    let mut rng = Lcg(seed);
+    let plan: Vec<(usize, u64)> =
+        (0..TASKS).map(|_| ((rng.next() as usize) % TENANTS, rng.next() % 10)).collect();
+
+    let violations = futures::stream::iter(plan)
+        .map(|(t, action)| {
+            let (db, table, tenant) = (db.clone(), table.clone(), tenants[t]);
+            async move {
+                let tx = TenantTx::begin(&db, tenant).await.expect("begin");
+                match action {
+                    // Writes, some of which are abandoned mid-transaction (a cancelled request).
+                    0..=2 => {
+                        insert(&tx, &table).await;
+                        tx.commit().await.expect("commit");
+                        0
+                    }
+                    3 => {
+                        insert(&tx, &table).await;
+                        drop(tx);
+                        0
+                    }
+                    // Reads: every row must carry the reader's own tag.
+                    _ => {
+                        let sql = format!("SELECT count(*) FROM {table} WHERE tag <> $1");
+                        let row = tx
+                            .query_one(Statement::from_sql_and_values(
+                                DbBackend::Postgres,
+                                sql,
+                                [tenant.to_string().into()],
+                            ))
+                            .await
+                            .expect("read")
+                            .expect("row");
+                        let foreign: i64 = row.try_get_by_index(0).expect("count");
+                        tx.commit().await.expect("commit");
+                        foreign
+                    }
+                }
+            }
+        })
+        .buffer_unordered(24)
+        .fold(0i64, |sum, foreign| async move { sum + foreign })
+        .await;
+    assert_eq!(violations, 0, "rows of another tenant were read (seed {seed})");
+
+    // And at rest: each schema holds only its own tenant's rows, and some of them.
+    for tenant in &tenants {
+        let tx = TenantTx::begin(&db, *tenant).await.expect("begin");
+        let own = count(&*tx, &table).await;
+        let sql = format!("SELECT count(*) FROM {table} WHERE tag <> '{tenant}'");
+        let row =
+            tx.query_one(Statement::from_string(DbBackend::Postgres, sql)).await.expect("q").expect("row");
+        let foreign: i64 = row.try_get_by_index(0).expect("count");
+        assert!(own > 0 && foreign == 0, "{tenant}: {own} rows, {foreign} foreign");
+        drop(tx);
+        exec(&db, &format!("DROP SCHEMA {} CASCADE", tenant.schema().quoted())).await;
+    }
+}
