@@ -8,13 +8,27 @@ use serde_json::json;
 const FORGOT: &str = "mutation($i: ForgotPasswordInput!) { forgotPassword(input: $i) }";
 const RESET: &str = "mutation($i: ResetPasswordInput!) { resetPassword(input: $i) }";
 
-/// The reset links the outbox holds for `org`'s owner, oldest first.
-async fn reset_links(stack: &TestStack, org: &Org) -> Vec<String> {
-    outbox_events(stack, &org.tenant_id, "user.password_reset_requested")
+/// The reset links the outbox holds for `org`'s owner, oldest first, once there are `expected`
+/// (requests are handled after the answer, so the answer cannot depend on the account).
+async fn reset_links(stack: &TestStack, org: &Org, expected: usize) -> Vec<String> {
+    for _ in 0..100 {
+        let links: Vec<String> = outbox_events(stack, &org.tenant_id, "user.password_reset_requested")
+            .await
+            .iter()
+            .map(|event| event["data"]["reset_url"].as_str().expect("reset_url").to_owned())
+            .collect();
+        if links.len() >= expected {
+            return links;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {expected} reset links were sent");
+}
+
+async fn forgot(stack: &TestStack, org: &Org) -> crm_testkit::GraphqlResponse {
+    stack
+        .subgraph("auth", None, FORGOT, json!({ "i": { "email": org.email, "subdomain": org.subdomain } }))
         .await
-        .iter()
-        .map(|event| event["data"]["reset_url"].as_str().expect("reset_url").to_owned())
-        .collect()
 }
 
 #[tokio::test]
@@ -36,15 +50,12 @@ async fn reset_flow() {
     assert_eq!((known.status, &known.body), (unknown.status, &unknown.body), "no account enumeration");
     assert_eq!(known.ok()["forgotPassword"], true);
 
-    let links = reset_links(&stack, &org).await;
+    let links = reset_links(&stack, &org, 1).await;
     assert_eq!(links.len(), 1);
     assert!(links[0].starts_with("http://localhost:5173/reset-password?token="), "{}", links[0]);
     let older = link_token(&links[0]);
-    stack
-        .subgraph("auth", None, FORGOT, json!({ "i": { "email": org.email, "subdomain": org.subdomain } }))
-        .await
-        .ok();
-    let newer = link_token(&reset_links(&stack, &org).await[1]);
+    forgot(&stack, &org).await.ok();
+    let newer = link_token(&reset_links(&stack, &org, 2).await[1]);
 
     let reset = |token: String| json!({ "i": { "token": token, "newPassword": "reset password value" } });
     let voided = stack.subgraph("auth", None, RESET, reset(older)).await;
@@ -60,4 +71,37 @@ async fn reset_flow() {
     let me = stack.subgraph("auth", Some(&org.token), "{ me { id } }", json!({})).await;
     assert_eq!(me.error_codes(), ["UNAUTHENTICATED"], "every session ended");
     stack.login(&org.email, "reset password value", &org.subdomain).await;
+}
+
+#[tokio::test]
+async fn reset_requests_cannot_flood_an_inbox_or_come_from_one_address_without_end() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Reset flood").await;
+    // Five requests, all answered alike; three emails, then silence for the rest of the window.
+    for _ in 0..5 {
+        assert_eq!(forgot(&stack, &org).await.ok()["forgotPassword"], true);
+    }
+    assert_eq!(reset_links(&stack, &org, 3).await.len(), 3);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(reset_links(&stack, &org, 3).await.len(), 3, "no fourth email");
+
+    // One address asking for many accounts is refused past its limit, saying when to retry.
+    let mut refused = None;
+    for n in 0..30 {
+        let response = stack
+            .subgraph(
+                "auth",
+                None,
+                FORGOT,
+                json!({ "i": { "email": format!("x{n}@example.com"), "subdomain": org.subdomain } }),
+            )
+            .await;
+        if !response.error_codes().is_empty() {
+            refused = Some((n, response));
+            break;
+        }
+    }
+    let (n, response) = refused.expect("the address was throttled");
+    assert_eq!(n + 5, 20, "refused after the twentieth request from the address");
+    assert!(response.body["errors"][0]["extensions"]["retryAfter"].as_u64().is_some());
 }

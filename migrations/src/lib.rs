@@ -81,6 +81,15 @@ pub async fn migrate_all_tenants(
     concurrency: usize,
     progress: impl Fn(usize, usize),
 ) -> Result<TenantMigrationReport, DbErr> {
+    migrate_all_tenants_with::<TenantMigrator>(conn, concurrency, progress).await
+}
+
+/// [`migrate_all_tenants`] with another template (the migration benchmark adds a step).
+pub async fn migrate_all_tenants_with<M: MigratorTrait>(
+    conn: &DatabaseConnection,
+    concurrency: usize,
+    progress: impl Fn(usize, usize),
+) -> Result<TenantMigrationReport, DbErr> {
     use futures::StreamExt;
     let rows = conn
         .query_all(Statement::from_string(DbBackend::Postgres, "SELECT id FROM crm.tenants ORDER BY id"))
@@ -92,7 +101,7 @@ pub async fn migrate_all_tenants(
     let total = tenants.len();
     let mut report = TenantMigrationReport::default();
     let mut runs = futures::stream::iter(tenants)
-        .map(|tenant| async move { (tenant, migrate_one(conn, tenant).await) })
+        .map(|tenant| async move { (tenant, migrate_one::<M>(conn, tenant).await) })
         .buffer_unordered(concurrency.max(1));
     let mut finished = 0;
     while let Some((tenant, outcome)) = runs.next().await {
@@ -107,16 +116,19 @@ pub async fn migrate_all_tenants(
     Ok(report)
 }
 
-async fn migrate_one(conn: &DatabaseConnection, tenant: TenantId) -> Result<Outcome, DbErr> {
+async fn migrate_one<M: MigratorTrait>(
+    conn: &DatabaseConnection,
+    tenant: TenantId,
+) -> Result<Outcome, DbErr> {
     let schema = tenant.schema();
     let txn = conn.begin().await?;
     txn.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS {}", schema.quoted())).await?;
     scope_to_schema(&txn, &schema).await?;
-    let pending = TenantMigrator::get_pending_migrations(&txn).await?;
+    let pending = M::get_pending_migrations(&txn).await?;
     if pending.is_empty() {
         return Ok(Outcome::UpToDate);
     }
-    TenantMigrator::up(&txn, None).await?;
+    M::up(&txn, None).await?;
     txn.commit().await?;
     Ok(Outcome::Migrated)
 }

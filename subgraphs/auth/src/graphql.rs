@@ -118,7 +118,26 @@ impl MutationRoot {
         input: ForgotPasswordInput,
     ) -> async_graphql::Result<bool> {
         let services = Services::of(ctx)?;
-        reset::request(&services.db, &services.config.app_base_url, &input.email, &input.subdomain).await?;
+        throttle::count_reset_request(&services.kv, ctx.data_opt::<ClientAddress>().copied()).await?;
+        // The answer must not depend on the account, in content or in time: the work (a lookup,
+        // and for a real account a token and an email event) happens after it.
+        let services = services.clone();
+        tokio::spawn(async move {
+            let (email, subdomain) = (input.email, input.subdomain);
+            let outcome = match throttle::reset_email_allowed(&services.kv, &subdomain, &email).await {
+                Ok(true) => {
+                    reset::request(&services.db, &services.config.app_base_url, &email, &subdomain).await
+                }
+                Ok(false) => {
+                    tracing::info!("password reset requests over the limit; no email sent");
+                    Ok(())
+                }
+                Err(err) => Err(err),
+            };
+            if outcome.is_err() {
+                tracing::warn!("a password reset request could not be handled");
+            }
+        });
         Ok(true)
     }
 

@@ -43,22 +43,49 @@ pub async fn count_attempt(
 ) -> ApiResult<()> {
     let mut buckets = vec![(account_key(subdomain, &email.trim().to_lowercase()), ACCOUNT_LIMIT)];
     buckets.extend(client.map(|c| (address_key(c), ADDRESS_LIMIT)));
-    let mut pipeline = redis::pipe();
-    pipeline.atomic();
-    for (key, _) in &buckets {
-        pipeline.incr(key, 1).cmd("EXPIRE").arg(key).arg(WINDOW.as_secs()).arg("NX").ignore().ttl(key);
-    }
-    let counts: Vec<(u64, i64)> = kv.run(&pipeline).await?;
-    let retry_after = buckets
-        .iter()
-        .zip(&counts)
-        .filter(|((_, limit), (attempts, _))| attempts > limit)
-        .map(|(_, (_, ttl))| (*ttl).max(1) as u64)
-        .max();
-    match retry_after {
+    match count(kv, &buckets).await? {
         Some(retry_after_secs) => Err(ApiError::Throttled { retry_after_secs }),
         None => Ok(()),
     }
+}
+
+/// Reset requests allowed per client address within one window; past it they are refused, which
+/// tells nothing about any account.
+pub const RESET_ADDRESS_LIMIT: u64 = 20;
+/// Reset emails per account within one window; past it requests are answered as usual and no
+/// email goes out, so nobody can flood an inbox.
+pub const RESET_ACCOUNT_LIMIT: u64 = 3;
+
+pub async fn count_reset_request(kv: &Kv, client: Option<ClientAddress>) -> ApiResult<()> {
+    let Some(client) = client else { return Ok(()) };
+    let key = format!("reset-address:{}", address_key(client));
+    match count(kv, &[(key, RESET_ADDRESS_LIMIT)]).await? {
+        Some(retry_after_secs) => Err(ApiError::Throttled { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
+/// Whether one more reset email may go to this account now.
+pub async fn reset_email_allowed(kv: &Kv, subdomain: &str, email: &str) -> ApiResult<bool> {
+    let key = format!("reset:{subdomain}:{}", email.trim().to_lowercase());
+    Ok(count(kv, &[(key, RESET_ACCOUNT_LIMIT)]).await?.is_none())
+}
+
+/// Counts one hit in each `(key, limit)` bucket at once; the seconds until the fullest
+/// over-limit bucket empties, if any is over.
+async fn count(kv: &Kv, buckets: &[(String, u64)]) -> ApiResult<Option<u64>> {
+    let mut pipeline = redis::pipe();
+    pipeline.atomic();
+    for (key, _) in buckets {
+        pipeline.incr(key, 1).cmd("EXPIRE").arg(key).arg(WINDOW.as_secs()).arg("NX").ignore().ttl(key);
+    }
+    let counts: Vec<(u64, i64)> = kv.run(&pipeline).await?;
+    Ok(buckets
+        .iter()
+        .zip(&counts)
+        .filter(|((_, limit), (hits, _))| hits > limit)
+        .map(|(_, (_, ttl))| (*ttl).max(1) as u64)
+        .max())
 }
 
 /// A successful login clears the account's count.
