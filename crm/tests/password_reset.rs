@@ -105,3 +105,25 @@ async fn reset_requests_cannot_flood_an_inbox_or_come_from_one_address_without_e
     assert_eq!(n + 5, 20, "refused after the twentieth request from the address");
     assert!(response.body["errors"][0]["extensions"]["retryAfter"].as_u64().is_some());
 }
+
+#[tokio::test]
+async fn a13_reset_links_ignore_the_host_the_request_names() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Reset host").await;
+    let body =
+        json!({ "query": FORGOT, "variables": { "i": { "email": org.email, "subdomain": org.subdomain } } });
+    let response = reqwest::Client::new()
+        .post(format!("{}/graphql", stack.subgraph_url("auth")))
+        .header("host", "evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .header("forwarded", "host=evil.example;proto=https")
+        .header("origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.status().is_success());
+    let links = reset_links(&stack, &org, 1).await;
+    assert!(links[0].starts_with("http://localhost:5173/reset-password?token="), "{}", links[0]);
+    assert!(!links[0].contains("evil"));
+}

@@ -143,3 +143,16 @@ async fn sign_in_attempts_are_throttled_per_client_address_through_the_router() 
     // The same account from another address is not affected.
     stack.post_from(&random_client_address(), &router, None, login, input).await.ok();
 }
+
+#[tokio::test]
+async fn a15_a_thousand_aliased_logins_are_refused_before_any_attempt() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Aliases").await;
+    let aliases: String = (0..1000)
+        .map(|n| format!(r#"a{n}: login(input: {{ email: "{}", password: "guess {n}", subdomain: "{}" }}) {{ accessToken }} "#, org.email, org.subdomain))
+        .collect();
+    let flood = stack.subgraph("auth", None, &format!("mutation {{ {aliases} }}"), json!({})).await;
+    assert_eq!((flood.status, flood.error_codes()), (400, vec!["GRAPHQL_VALIDATION_FAILED".to_owned()]));
+    // Refused whole, before any resolver: not one attempt was counted.
+    stack.login(&org.email, &org.password, &org.subdomain).await;
+}

@@ -31,6 +31,8 @@ pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_DIRECTIVES: usize = 50;
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
+/// Above the router's 30: the router may alias fields in the queries it plans.
+pub const MAX_ALIASES: usize = 100;
 
 pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
@@ -84,7 +86,13 @@ impl Extension for RequestErrorCodes {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|e| with_code(e, PARSE_FAILED))
+        let document = next.run(ctx, query, variables).await.map_err(|e| with_code(e, PARSE_FAILED))?;
+        // async-graphql has no alias limit; the router has one, this holds for direct callers.
+        if count_aliases(&document) > MAX_ALIASES {
+            let error = ServerError::new(format!("aliases limit exceeded (at most {MAX_ALIASES})"), None);
+            return Err(with_code(error, VALIDATION_FAILED));
+        }
+        Ok(document)
     }
 
     async fn validation(
@@ -107,6 +115,26 @@ impl Extension for RequestErrorCodes {
         response.errors = response.errors.into_iter().map(|e| with_code(e, "BAD_USER_INPUT")).collect();
         response
     }
+}
+
+/// Aliased fields in the operations and fragments of `document`.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + walk(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document.operations.iter().map(|(_, op)| walk(&op.node.selection_set.node)).sum();
+    let fragments: usize = document.fragments.values().map(|f| walk(&f.node.selection_set.node)).sum();
+    operations + fragments
 }
 
 struct Endpoint<Q, M, S> {
