@@ -112,3 +112,14 @@ async fn a_socket_ends_when_its_token_expires() {
     assert!(ended.is_ok(), "the router kept the expired subscription open");
     eprintln!("router ended the expired subscription with: {}", ended.unwrap_or_default());
 }
+
+#[tokio::test]
+async fn a_socket_ends_when_its_session_is_logged_out() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Logout socket").await;
+    let mut client = WsClient::connect(&deal_ws(&stack), Some(&org.token)).await.expect("connect");
+    client.send(subscribe("1")).await.expect("send");
+    stack.subgraph("auth", Some(&org.token), "mutation { logout }", json!({})).await.ok();
+    // Sockets re-check their session every 30 s.
+    assert_eq!(client.close_code(Duration::from_secs(40)).await, Some(4403));
+}
