@@ -138,6 +138,14 @@ async fn arrivals_get_default_preferences_once_and_only_in_their_own_organizatio
     let b_mine = stack.router(Some(&b.token), MINE, json!({})).await;
     assert_eq!(b_mine.ok()["myPreferences"]["digest"], "WEEKLY");
 
+    // A member who is removed takes their preferences along; their own organization keeps its.
+    stack
+        .router(Some(&a.token), "mutation($u: ID!) { removeMember(userId: $u) }", json!({ "u": b.user_id }))
+        .await
+        .ok();
+    assert_eq!(preference_rows(&stack, &a, &b.user_id).await, 0);
+    assert_eq!(preference_rows(&stack, &b, &b.user_id).await, 1);
+
     // T10: a message for A that names a user of another organization writes nothing anywhere.
     let c = stack.register_org("Prefs C").await;
     eventually("C owner defaults", async || preference_rows(&stack, &c, &c.user_id).await == 1).await;

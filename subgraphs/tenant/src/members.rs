@@ -134,6 +134,7 @@ pub async fn remove(
         [tenant.0.into(), target.0.into()],
     ))
     .await?;
+    crate::preferences::forget(&txn, tenant, target).await?;
     txn.commit().await?;
     sign_out(db, sessions, tenant, target).await
 }

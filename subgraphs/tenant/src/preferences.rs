@@ -7,10 +7,13 @@ use crm_entities::tenant::user_preference;
 use crm_platform::consumer::Consumer;
 use crm_platform::events::Envelope;
 use crm_platform::ids::UserId;
-use crm_platform::{ApiError, ApiResult, Db, TenantTx};
+use crm_platform::tenancy::scope_to_schema;
+use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
 use futures::future::BoxFuture;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Set, Statement,
+};
 
 /// The durable consumers that set up a newcomer's defaults.
 pub const CONSUMERS: [Consumer; 2] = [
@@ -108,6 +111,13 @@ pub async fn update(
     let saved = row.update(&*tx).await?;
     tx.commit().await?;
     Ok(saved)
+}
+
+/// Drops a departing member's preferences, inside the transaction that removes the membership.
+pub async fn forget(txn: &DatabaseTransaction, tenant: TenantId, user: UserId) -> Result<(), sea_orm::DbErr> {
+    scope_to_schema(txn, &tenant.schema()).await?;
+    user_preference::Entity::delete_by_id(user.into_uuid()).exec(txn).await?;
+    Ok(())
 }
 
 /// Validates a timezone against Postgres's IANA list (shared with the organization settings).
