@@ -150,3 +150,27 @@ async fn sign_in_rehashes_passwords_stored_with_weaker_parameters() {
     assert!(after.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{after}");
     stack.login(&org.email, &org.password, &org.subdomain).await;
 }
+
+#[tokio::test]
+async fn registering_with_an_existing_email_is_no_way_to_guess_its_password() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Guessed").await;
+    let url = format!("{}/graphql", stack.subgraph_url("tenant"));
+    let attempt = |n: u32, password: &str| {
+        let subdomain = format!("guess-{}-{n}", &org.subdomain[1..9]);
+        json!({ "i": { "name": "Guess", "subdomain": subdomain,
+            "owner": { "email": org.email, "password": password, "name": "Guesser" } } })
+    };
+    // Ten wrong guesses, each from another address: each is refused as a conflict.
+    for n in 0..10 {
+        let from = crm_testkit::random_client_address();
+        let guess =
+            stack.post_from(&from, &url, None, REGISTER, attempt(n, &format!("wrong guess {n}"))).await;
+        assert_eq!(guess.error_codes(), ["CONFLICT"], "{}", guess.body);
+    }
+    // Then even the right password is refused for the rest of the window.
+    let from = crm_testkit::random_client_address();
+    let right = stack.post_from(&from, &url, None, REGISTER, attempt(10, &org.password)).await;
+    assert_eq!(right.error_codes(), ["UNAUTHENTICATED"], "{}", right.body);
+    assert!(right.body["errors"][0]["extensions"]["retryAfter"].as_u64().is_some());
+}

@@ -51,7 +51,12 @@ async fn concurrent_registrations_of_one_subdomain_yield_one_organization() {
         let email = format!("owner{n}@{subdomain}.example.com");
         let stack = &stack;
         let subdomain = subdomain.clone();
-        async move { stack.subgraph("tenant", None, REGISTER, registration(&subdomain, &email)).await }
+        // Fifty different clients: one address may register only ten per hour.
+        let url = format!("{}/graphql", stack.subgraph_url("tenant"));
+        async move {
+            let from = crm_testkit::random_client_address();
+            stack.post_from(&from, &url, None, REGISTER, registration(&subdomain, &email)).await
+        }
     });
     let results = futures::future::join_all(attempts).await;
     let codes: Vec<Vec<String>> = results.iter().map(|r| r.error_codes()).collect();
@@ -92,7 +97,12 @@ async fn fifty_organizations_register_concurrently() {
         let subdomain = format!("many-{}-{n}", &batch[..8]);
         let email = format!("owner@{subdomain}.example.com");
         let stack = &stack;
-        async move { stack.subgraph("tenant", None, REGISTER, registration(&subdomain, &email)).await }
+        // Fifty different clients: one address may register only ten per hour.
+        let url = format!("{}/graphql", stack.subgraph_url("tenant"));
+        async move {
+            let from = crm_testkit::random_client_address();
+            stack.post_from(&from, &url, None, REGISTER, registration(&subdomain, &email)).await
+        }
     });
     let results = futures::future::join_all(attempts).await;
     for result in &results {
@@ -113,4 +123,28 @@ async fn fifty_organizations_register_concurrently() {
         .expect("row");
     assert_eq!(row.try_get_by_index::<i64>(0).expect("count"), 50, "50 rows, each with its schema");
     assert_eq!(orphan_schemas(&stack).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn one_address_registers_at_most_ten_organizations_an_hour() {
+    let stack = TestStack::subgraphs().await;
+    let batch = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let url = format!("{}/graphql", stack.subgraph_url("tenant"));
+    let input = |n: u32| {
+        let subdomain = format!("limit-{batch}-{n}");
+        registration(&subdomain, &format!("owner@{subdomain}.example.com"))
+    };
+    let address = crm_testkit::random_client_address();
+    for n in 0..10 {
+        stack.post_from(&address, &url, None, REGISTER, input(n)).await.ok();
+    }
+    let refused = stack.post_from(&address, &url, None, REGISTER, input(10)).await;
+    assert_eq!(refused.error_codes(), ["UNAUTHENTICATED"], "{}", refused.body);
+    assert!(refused.body["errors"][0]["extensions"]["retryAfter"].as_u64().is_some_and(|s| s > 3000));
+    // Invalid input is refused before it counts; another address is unaffected.
+    let invalid =
+        stack.post_from(&address, &url, None, REGISTER, registration("-bad-", "x@example.com")).await;
+    assert_eq!(invalid.error_codes(), ["BAD_USER_INPUT"]);
+    let other = crm_testkit::random_client_address();
+    stack.post_from(&other, &url, None, REGISTER, input(10)).await.ok();
 }

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod kv;
 pub mod pagination;
 pub mod password;
+pub mod rate_limit;
 pub mod serve;
 pub mod sessions;
 pub mod telemetry;

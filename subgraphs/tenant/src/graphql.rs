@@ -2,6 +2,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use chrono::{DateTime, Utc};
 use crm_entities::global::{tenant, user};
 use crm_entities::tenant::user_preference;
+use crm_platform::client_address::ClientAddress;
 use crm_platform::ids::UserId;
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Caller, Role, Services};
@@ -11,7 +12,7 @@ use crate::deletion;
 use crate::invitations::{self, Acceptance, InvitationRow};
 use crate::members::{self, MemberRow};
 use crate::preferences::{self, PreferencesChange};
-use crate::registration::{Registration, register_organization};
+use crate::registration::{self, Registration, register_organization};
 use crate::settings::{self, SettingsChange};
 
 /// An organization: one tenant of the CRM.
@@ -450,7 +451,9 @@ impl MutationRoot {
             &input.owner.name,
             input.owner.password,
         )?;
-        let (tenant, user) = register_organization(&Services::of(ctx)?.db, registration).await?;
+        let services = Services::of(ctx)?;
+        registration::admit(&services.kv, ctx.data_opt::<ClientAddress>().copied()).await?;
+        let (tenant, user) = register_organization(&services.db, &services.kv, registration).await?;
         Ok(RegisterOrganizationPayload { tenant: tenant.into(), user: owner(user) })
     }
 }

@@ -1,11 +1,16 @@
 //! `registerOrganization`: the organization, its owner and its schema, all or nothing.
 
+use std::time::Duration;
+
 use chrono::Utc;
 use crm_entities::global::{membership, tenant, user};
+use crm_platform::client_address::ClientAddress;
 use crm_platform::error::is_unique_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
+use crm_platform::kv::Kv;
 use crm_platform::password::{check_password_rules, hash_password, verify_password};
+use crm_platform::rate_limit::{Limit, address_bucket, hit};
 use crm_platform::text::{self, EmailAddress};
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -42,9 +47,27 @@ impl Registration {
     }
 }
 
+/// Registrations allowed per client address within [`REGISTRATION_WINDOW`]: each one creates a
+/// schema, so an anonymous caller must not create them without end.
+pub const REGISTRATIONS_PER_ADDRESS: u64 = 10;
+pub const REGISTRATION_WINDOW: Duration = Duration::from_secs(3600);
+/// Password proofs allowed per existing identity within [`PROOF_WINDOW`]: registering with an
+/// existing email checks its password, which must not become an unthrottled way to guess it.
+pub const PASSWORD_PROOFS_PER_IDENTITY: u64 = 10;
+pub const PROOF_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Counts a (valid) registration against the caller's address; THROTTLED past the limit.
+pub async fn admit(kv: &Kv, client: Option<ClientAddress>) -> ApiResult<()> {
+    let Some(client) = client else { return Ok(()) };
+    let limit =
+        Limit { key: format!("register-address:{}", address_bucket(client)), max: REGISTRATIONS_PER_ADDRESS };
+    hit(kv, &[limit], REGISTRATION_WINDOW).await
+}
+
 #[tracing::instrument(skip_all, fields(subdomain = registration.subdomain.as_str()))]
 pub async fn register_organization(
     db: &Db,
+    kv: &Kv,
     registration: Registration,
 ) -> ApiResult<(tenant::Model, user::Model)> {
     // One person, one identity: an existing account may found another organization, proving
@@ -55,6 +78,11 @@ pub async fn register_organization(
         .await?;
     let new_password_hash = match &existing {
         Some(account) => {
+            let proofs = Limit {
+                key: format!("identity-proof:{}", registration.owner_email.as_str()),
+                max: PASSWORD_PROOFS_PER_IDENTITY,
+            };
+            hit(kv, &[proofs], PROOF_WINDOW).await?;
             let proven =
                 verify_password(registration.owner_password.clone(), Some(account.password_hash.clone()))
                     .await;
