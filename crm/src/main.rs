@@ -45,7 +45,8 @@ enum Command {
     /// Replace the token signing key: the new key is published at once and signs after five
     /// minutes; the old one stays published until the tokens it signed have expired.
     RotateKeys {
-        /// Sign with the new key at once (a suspected key compromise).
+        /// Sign with the new key at once and withdraw every other key (a suspected compromise:
+        /// tokens signed before stop working).
         #[arg(long)]
         now: bool,
     },

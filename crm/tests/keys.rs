@@ -108,11 +108,12 @@ async fn keys_rotate_without_breaking_tokens() {
         .expect("count");
     assert_eq!(stored, 0);
 
-    // A compromise: the new key signs at once; verifiers pick it up on the unknown kid within
-    // their refetch interval.
+    // A compromise: the new key signs at once and the others are withdrawn; verifiers pick the
+    // new one up on the unknown kid within their refetch interval.
     let urgent =
         rotate_if_due(&stack.db, Duration::MAX, Some(Activation::Immediately)).await.expect("rotate");
     let urgent_kid = urgent.new_kid.expect("a new key");
+    assert_eq!(published_kids(&stack).await, vec![urgent_kid.clone()], "every other key is withdrawn");
     let token = login(&stack, &org).await;
     assert_eq!(kid_of(&token), urgent_kid);
     let mut accepted = false;

@@ -156,3 +156,40 @@ async fn a15_a_thousand_aliased_logins_are_refused_before_any_attempt() {
     // Refused whole, before any resolver: not one attempt was counted.
     stack.login(&org.email, &org.password, &org.subdomain).await;
 }
+
+#[tokio::test]
+async fn a_client_cannot_name_its_address_through_the_routers_websocket() {
+    let stack = TestStack::with_router(CRM).await;
+    let org = stack.register_org("Socket address").await;
+    let claimed = random_client_address();
+    // The router turns connection_init fields into headers; an X-Forwarded-For among them must
+    // not reach the subgraphs.
+    let mut socket = crm_testkit::ws::WsClient::open(&stack.router_ws_url()).await.expect("open");
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "x-forwarded-for": claimed } }))
+        .await
+        .expect("init");
+    let ack = socket.next_message(std::time::Duration::from_secs(10)).await.expect("ack");
+    assert_eq!(ack["type"], "connection_ack");
+    let login = format!(
+        r#"mutation {{ login(input: {{ email: "{}", password: "wrong password", subdomain: "{}" }}) {{ accessToken }} }}"#,
+        org.email, org.subdomain
+    );
+    socket
+        .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": login } }))
+        .await
+        .expect("send");
+    let answer = socket.next_message(std::time::Duration::from_secs(10)).await.expect("answer");
+    assert_eq!(answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{answer}");
+
+    let mut redis = stack.services.redis.get_multiplexed_async_connection().await.expect("redis");
+    let counted: Option<u64> =
+        redis::cmd("GET").arg(format!("login-address:{claimed}")).query_async(&mut redis).await.expect("get");
+    assert_eq!(counted, None, "the attempt counted against an address the client chose");
+    let per_account: Option<u64> = redis::cmd("GET")
+        .arg(format!("login:{}:{}", org.subdomain, org.email))
+        .query_async(&mut redis)
+        .await
+        .expect("get");
+    assert_eq!(per_account, Some(1), "the attempt itself was counted");
+}

@@ -11,7 +11,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex as AsyncMutex, RwLock};
 
 use crate::config::JwtSettings;
 use crate::db::Db;
@@ -97,18 +97,22 @@ pub struct JwtVerifier {
     settings: JwtSettings,
     http: reqwest::Client,
     keys: RwLock<KeyCache>,
+    fetching: AsyncMutex<()>,
 }
 
 #[derive(Default)]
 struct KeyCache {
     by_kid: HashMap<String, DecodingKey>,
+    /// The last successful fetch.
     fetched_at: Option<Instant>,
+    /// The last fetch, successful or not: fetches are at least [`MIN_REFETCH_INTERVAL`] apart.
+    attempted_at: Option<Instant>,
 }
 
 impl JwtVerifier {
     pub fn new(settings: JwtSettings) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().unwrap_or_default();
-        Self { settings, http, keys: RwLock::new(KeyCache::default()) }
+        Self { settings, http, keys: RwLock::new(KeyCache::default()), fetching: AsyncMutex::new(()) }
     }
 
     pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
@@ -132,36 +136,47 @@ impl JwtVerifier {
     }
 
     async fn key(&self, kid: &str) -> ApiResult<Option<DecodingKey>> {
-        {
+        let cached = {
             let cache = self.keys.read().await;
+            let cached = cache.by_kid.get(kid).cloned();
             let fresh = cache.fetched_at.is_some_and(|at| at.elapsed() < MAX_KEY_CACHE_AGE);
-            if let Some(key) = cache.by_kid.get(kid).filter(|_| fresh) {
-                return Ok(Some(key.clone()));
+            let may_fetch = cache.attempted_at.is_none_or(|at| at.elapsed() >= MIN_REFETCH_INTERVAL);
+            if (cached.is_some() && fresh) || !may_fetch {
+                return Ok(cached);
             }
-            if cache.fetched_at.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL) {
-                return Ok(cache.by_kid.get(kid).cloned());
-            }
+            cached
+        };
+        // One fetch at a time. A known key's holder does not wait for it (the cached key serves);
+        // an unknown kid waits, since the fetch may bring it.
+        let _fetching = match (&cached, self.fetching.try_lock()) {
+            (_, Ok(guard)) => guard,
+            (Some(_), Err(_)) => return Ok(cached),
+            (None, Err(_)) => self.fetching.lock().await,
+        };
+        if self.keys.read().await.attempted_at.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL) {
+            return Ok(self.keys.read().await.by_kid.get(kid).cloned());
         }
+        // No lock on the cache while the network call runs: verification goes on meanwhile.
+        let fetched = self.fetch_jwks().await;
         let mut cache = self.keys.write().await;
-        if cache.fetched_at.is_none_or(|at| at.elapsed() >= MIN_REFETCH_INTERVAL) {
-            let set = match self.fetch_jwks().await {
-                Ok(set) => set,
-                // Auth unreachable: keys we already know stay good until it answers again.
-                Err(err) if cache.by_kid.contains_key(kid) => {
-                    tracing::warn!(error = ?err, "JWKS refresh failed; using the cached keys");
-                    return Ok(cache.by_kid.get(kid).cloned());
-                }
-                Err(err) => return Err(err),
-            };
-            cache.by_kid = set
-                .keys
-                .iter()
-                .filter_map(|jwk| {
-                    let kid = jwk.common.key_id.clone()?;
-                    DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
-                })
-                .collect();
-            cache.fetched_at = Some(Instant::now());
+        cache.attempted_at = Some(Instant::now());
+        match fetched {
+            Ok(set) => {
+                cache.by_kid = set
+                    .keys
+                    .iter()
+                    .filter_map(|jwk| {
+                        let kid = jwk.common.key_id.clone()?;
+                        DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+                    })
+                    .collect();
+                cache.fetched_at = cache.attempted_at;
+            }
+            // Auth unreachable: keys we already know stay good until it answers again.
+            Err(err) if cache.by_kid.contains_key(kid) => {
+                tracing::warn!(error = ?err, "JWKS refresh failed; using the cached keys");
+            }
+            Err(err) => return Err(err),
         }
         Ok(cache.by_kid.get(kid).cloned())
     }

@@ -46,8 +46,9 @@ impl Network {
 }
 
 fn masked(base: u128, ip: u128, prefix: u8, bits: u8) -> bool {
-    let shift = u32::from(bits - prefix);
-    prefix == 0 || (base >> shift) == (ip >> shift)
+    // Parsing keeps `prefix <= bits`; the checked shift keeps a mistake from trusting everyone.
+    let Some(shift) = bits.checked_sub(prefix).map(u32::from) else { return false };
+    prefix == 0 || base.checked_shr(shift) == ip.checked_shr(shift)
 }
 
 /// IPv4 peers reach a dual-stack listener as `::ffff:a.b.c.d`; compare them as IPv4.
@@ -75,7 +76,17 @@ impl FromStr for TrustedProxies {
                     p.parse::<u8>().ok().filter(|p| *p <= max).ok_or(format!("{item:?} has a bad prefix"))?
                 }
             };
-            networks.push(Network { base: canonical(base), prefix });
+            // `::ffff:a.b.c.d/n` is an IPv4 network; peers are compared as IPv4 too.
+            let network = match (base, canonical(base)) {
+                (IpAddr::V6(_), v4 @ IpAddr::V4(_)) => {
+                    let prefix = prefix
+                        .checked_sub(96)
+                        .ok_or(format!("{item:?} is wider than the IPv4-mapped range"))?;
+                    Network { base: v4, prefix }
+                }
+                (_, base) => Network { base, prefix },
+            };
+            networks.push(network);
         }
         Ok(Self(networks))
     }
@@ -99,7 +110,7 @@ impl TrustedProxies {
         let hops: Vec<&str> = forwarded_for.into_iter().flat_map(|value| value.split(',')).collect();
         let mut client = peer;
         for hop in hops.iter().rev() {
-            let Ok(ip) = IpAddr::from_str(hop.trim()) else {
+            let Some(ip) = parse_hop(hop) else {
                 // A malformed entry ends what we can believe; the last good hop is the client.
                 break;
             };
@@ -110,6 +121,15 @@ impl TrustedProxies {
         }
         ClientAddress(client)
     }
+}
+
+/// An `X-Forwarded-For` entry: an address, possibly with a port (`1.2.3.4:80`, `[::1]:80`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    IpAddr::from_str(hop)
+        .ok()
+        .or_else(|| std::net::SocketAddr::from_str(hop).ok().map(|addr| addr.ip()))
+        .or_else(|| IpAddr::from_str(hop.strip_prefix('[')?.strip_suffix(']')?).ok())
 }
 
 #[cfg(test)]
@@ -139,6 +159,24 @@ mod tests {
         assert_eq!(trusted.client(ip("10.0.0.5"), ["nonsense, 10.0.0.7"]), ClientAddress(ip("10.0.0.7")));
         // IPv4-mapped IPv6 peers compare as IPv4.
         assert_eq!(trusted.client(ip("::ffff:127.0.0.1"), ["192.0.2.4"]), ClientAddress(ip("192.0.2.4")));
+    }
+
+    #[test]
+    fn ipv4_mapped_networks_are_ipv4_networks() {
+        let mapped: TrustedProxies = "::ffff:127.0.0.1, ::ffff:10.0.0.0/104".parse().expect("parse");
+        assert!(mapped.trusts(ip("127.0.0.1")));
+        assert!(mapped.trusts(ip("10.200.0.1")));
+        assert!(!mapped.trusts(ip("127.0.0.2")));
+        assert!(!mapped.trusts(ip("203.0.113.9")), "a mapped entry must not trust every IPv4 peer");
+        assert!("::ffff:10.0.0.0/64".parse::<TrustedProxies>().is_err());
+    }
+
+    #[test]
+    fn forwarded_entries_may_carry_ports() {
+        let trusted: TrustedProxies = DEFAULT_TRUSTED_PROXIES.parse().expect("parse");
+        assert_eq!(trusted.client(ip("127.0.0.1"), ["198.51.100.7:4711"]), ClientAddress(ip("198.51.100.7")));
+        assert_eq!(trusted.client(ip("127.0.0.1"), ["[2001:db8::1]:443"]), ClientAddress(ip("2001:db8::1")));
+        assert_eq!(trusted.client(ip("127.0.0.1"), ["[2001:db8::2]"]), ClientAddress(ip("2001:db8::2")));
     }
 
     #[test]

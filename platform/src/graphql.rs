@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::auth::{Caller, RequestAuth};
-use crate::client_address::FORWARDED_FOR;
+use crate::client_address::{ClientAddress, FORWARDED_FOR};
 use crate::config::Environment;
 use crate::serve::Services;
 use crate::websocket;
@@ -228,8 +228,7 @@ where
         }
         RequestAuth::Anonymous | RequestAuth::Verified(_) => {}
     }
-    let forwarded = headers.get_all(FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok());
-    let client = endpoint.services.config.trusted_proxies.client(peer.ip(), forwarded);
+    let client = client_address(&endpoint.services, peer, &headers);
     let response = endpoint.schema.execute(request.data(auth).data(client)).await;
     // GraphQL over HTTP: request errors are 4xx for `application/graphql-response+json` clients;
     // `application/json` clients (the router among them) get 200 with the errors.
@@ -239,6 +238,12 @@ where
         StatusCode::OK
     };
     (status, axum::Json(response)).into_response()
+}
+
+/// Who sent the request (see `client_address`), for per-address limits.
+fn client_address(services: &Services, peer: SocketAddr, headers: &HeaderMap) -> ClientAddress {
+    let forwarded = headers.get_all(FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok());
+    services.config.trusted_proxies.client(peer.ip(), forwarded)
 }
 
 fn accepts_graphql_response(headers: &HeaderMap) -> bool {
@@ -284,6 +289,7 @@ pub async fn authenticate(services: &Services, authorization: Option<&str>) -> R
 
 async fn subscribe<Q, M, S>(
     State(endpoint): State<Endpoint<Q, M, S>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response
@@ -302,9 +308,10 @@ where
         let message = format!("subscriptions need the {} subprotocol", websocket::PROTOCOL);
         return (StatusCode::BAD_REQUEST, message).into_response();
     }
+    let client = client_address(&endpoint.services, peer, &headers);
     upgrade
         .protocols([websocket::PROTOCOL])
-        .on_upgrade(move |socket| websocket::serve(socket, endpoint.schema, endpoint.services))
+        .on_upgrade(move |socket| websocket::serve(socket, endpoint.schema, endpoint.services, client))
 }
 
 /// The router forwards the client's `Authorization` header into `connection_init`; clients

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::auth::RequestAuth;
+use crate::client_address::ClientAddress;
 use crate::serve::Services;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -41,12 +42,17 @@ struct Owner {
 type SharedOwner = Arc<Mutex<Option<Owner>>>;
 type OpenIds = Arc<Mutex<HashSet<String>>>;
 
+/// A close frame; its reason is cut to the protocol's 123 bytes at a character boundary.
 fn close(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame { code, reason: reason[..end].into() }))
 }
 
 /// Serves one upgraded socket until either side closes it.
-pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Services) {
+pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Services, client: ClientAddress) {
     let (mut sink, incoming) = socket.split();
     let owner = SharedOwner::default();
     let open_ids = OpenIds::default();
@@ -87,6 +93,7 @@ pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Servic
                     });
                     let mut data = Data::default();
                     data.insert(RequestAuth::Verified(caller));
+                    data.insert(client);
                     Ok(data)
                 }
                 _ => Err(async_graphql::Error::new(INIT_REFUSED)),
@@ -129,7 +136,7 @@ pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Servic
             break;
         }
     }
-    let _ = sink.close().await;
+    let _ = timeout(SEND_TIMEOUT, sink.close()).await;
 }
 
 /// The message async-graphql closes with (1002) when `connection_init` is refused.
@@ -236,5 +243,11 @@ mod tests {
         }
         let Some(Message::Close(Some(frame))) = admit(&start("one more"), &ids) else { panic!("capped") };
         assert_eq!(frame.code, 4429);
+        let fresh = OpenIds::default();
+        let long_id = "é".repeat(200);
+        assert!(admit(&start(&long_id), &fresh).is_none());
+        let Some(Message::Close(Some(frame))) = admit(&start(&long_id), &fresh) else { panic!("refused") };
+        assert_eq!(frame.code, 4409);
+        assert!(frame.reason.len() <= 123, "a close reason fits the frame");
     }
 }

@@ -1,19 +1,29 @@
-//! Tells the subgraphs who the client is. The router overwrites `X-Forwarded-For` with the one
-//! address it settled on (its peer, or what trusted proxies in front of it reported), so a client
-//! cannot pick the address the per-address login limit counts against.
+//! Tells the subgraphs who the client is. The router settles on one address per HTTP request
+//! (its peer, or what proxies listed in `TRUSTED_PROXIES` reported) and sets it as the only
+//! `X-Forwarded-For` of every subgraph request made for it, so a client cannot pick the address
+//! the per-address limits count against. Operations that reach the router otherwise (over its
+//! websocket, whose `connection_init` fields become headers) carry no address at all, and the
+//! subgraphs then count them against the router's own.
 
 use std::str::FromStr;
 
 use crm_platform::client_address::{DEFAULT_TRUSTED_PROXIES, FORWARDED_FOR, TrustedProxies};
 use hive_router::async_trait;
-use hive_router::ntex::http::header::{HeaderName, HeaderValue};
+use hive_router::http::HeaderValue;
+use hive_router::ntex::http::header::HeaderName;
 use hive_router::plugins::hooks::on_http_request::{OnHttpRequestHookFuture, OnHttpRequestHookPayload};
 use hive_router::plugins::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
+use hive_router::plugins::hooks::on_subgraph_http_request::{
+    OnSubgraphHttpRequestHookPayload, OnSubgraphHttpRequestHookResult,
+};
 use hive_router::plugins::plugin_trait::{RouterPlugin, StartHookPayload};
 
 pub struct ClientAddressPlugin {
     trusted: TrustedProxies,
 }
+
+/// The address the router vouches for, kept for the request's subgraph calls.
+struct VouchedClient(HeaderValue);
 
 #[async_trait]
 impl RouterPlugin for ClientAddressPlugin {
@@ -35,10 +45,10 @@ impl RouterPlugin for ClientAddressPlugin {
 
     fn on_http_request<'req>(
         &'req self,
-        mut payload: OnHttpRequestHookPayload<'req>,
+        payload: OnHttpRequestHookPayload<'req>,
     ) -> OnHttpRequestHookFuture<'req> {
         Box::pin(async move {
-            let request = &mut payload.router_http_request;
+            let request = &payload.router_http_request;
             if let Some(peer) = request.peer_addr() {
                 let header = HeaderName::from_static(FORWARDED_FOR);
                 let forwarded: Vec<String> = request
@@ -48,13 +58,23 @@ impl RouterPlugin for ClientAddressPlugin {
                     .collect();
                 let client = self.trusted.client(peer.ip(), forwarded.iter().map(String::as_str));
                 if let Ok(value) = HeaderValue::from_str(&client.to_string()) {
-                    request.headers_mut().insert(header, value);
+                    payload.context.insert(VouchedClient(value));
                 }
-            } else {
-                // No peer to vouch for anything: forward no address rather than the client's.
-                request.headers_mut().remove(FORWARDED_FOR);
             }
             payload.proceed()
         })
+    }
+
+    async fn on_subgraph_http_request<'exec>(
+        &'exec self,
+        mut payload: OnSubgraphHttpRequestHookPayload<'exec>,
+    ) -> OnSubgraphHttpRequestHookResult<'exec> {
+        let vouched = payload.context.get_ref::<VouchedClient>().map(|client| client.0.clone());
+        let headers = &mut payload.execution_request.headers;
+        headers.remove(FORWARDED_FOR);
+        if let Some(client) = vouched {
+            headers.insert(FORWARDED_FOR, client);
+        }
+        payload.proceed()
     }
 }

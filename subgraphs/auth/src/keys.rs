@@ -143,8 +143,9 @@ async fn create(conn: &impl ConnectionTrait, activates_at: DateTime<Utc>) -> Api
 pub enum Activation {
     /// After [`PUBLISH_AHEAD`]: the routine rotation, invisible to clients.
     AfterPublishing,
-    /// At once, for a suspected compromise: tokens signed by the new key may be refused for a
-    /// few seconds by verifiers that have not refetched the JWKS yet.
+    /// At once, for a suspected compromise: every other key is withdrawn in the same step, so
+    /// the tokens they signed stop verifying as verifiers refetch the JWKS (within five minutes),
+    /// and tokens of the new key may be refused for a few seconds by verifiers that have not.
     Immediately,
 }
 
@@ -181,7 +182,9 @@ pub async fn rotate_if_due(db: &Db, every: Duration, force: Option<Activation>) 
         && !waiting;
     let activation = force.or(due.then_some(Activation::AfterPublishing));
 
-    let expired: Vec<String> = {
+    let expired: Vec<String> = if activation == Some(Activation::Immediately) {
+        stored.iter().map(|key| key.kid.clone()).collect()
+    } else {
         let kept: Vec<&str> = published(&stored, now).iter().map(|key| key.kid.as_str()).collect();
         stored.iter().filter(|key| !kept.contains(&key.kid.as_str())).map(|key| key.kid.clone()).collect()
     };

@@ -81,6 +81,10 @@ pub async fn mine(tx: &TenantTx, user: UserId) -> ApiResult<user_preference::Mod
     if let Some(found) = user_preference::Entity::find_by_id(user.into_uuid()).one(&**tx).await? {
         return Ok(found);
     }
+    // A token can outlive its membership by a moment (removal signs out after committing).
+    if !is_member(tx, user).await? {
+        return Err(ApiError::NotFound("preferences"));
+    }
     create_defaults(tx, user).await?;
     user_preference::Entity::find_by_id(user.into_uuid())
         .one(&**tx)
