@@ -161,10 +161,11 @@ async fn a15_a_thousand_aliased_logins_are_refused_before_any_attempt() {
 async fn a_client_cannot_name_its_address_through_the_routers_websocket() {
     let stack = TestStack::with_router(CRM).await;
     let org = stack.register_org("Socket address").await;
-    let claimed = random_client_address();
+    let (real, claimed) = (random_client_address(), random_client_address());
     // The router turns connection_init fields into headers; an X-Forwarded-For among them must
-    // not reach the subgraphs.
-    let mut socket = crm_testkit::ws::WsClient::open(&stack.router_ws_url()).await.expect("open");
+    // not reach the subgraphs. What counts is the address the router settled on at the upgrade.
+    let mut socket =
+        crm_testkit::ws::WsClient::open_from(&stack.router_ws_url(), Some(&real)).await.expect("open");
     socket
         .send(json!({ "type": "connection_init", "payload": { "x-forwarded-for": claimed } }))
         .await
@@ -186,6 +187,9 @@ async fn a_client_cannot_name_its_address_through_the_routers_websocket() {
     let counted: Option<u64> =
         redis::cmd("GET").arg(format!("login-address:{claimed}")).query_async(&mut redis).await.expect("get");
     assert_eq!(counted, None, "the attempt counted against an address the client chose");
+    let vouched: Option<u64> =
+        redis::cmd("GET").arg(format!("login-address:{real}")).query_async(&mut redis).await.expect("get");
+    assert_eq!(vouched, Some(1), "the attempt counted against the address of the upgrade");
     let per_account: Option<u64> = redis::cmd("GET")
         .arg(format!("login:{}:{}", org.subdomain, org.email))
         .query_async(&mut redis)

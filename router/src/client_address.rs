@@ -1,9 +1,9 @@
 //! Tells the subgraphs who the client is. The router settles on one address per HTTP request
 //! (its peer, or what proxies listed in `TRUSTED_PROXIES` reported) and sets it as the only
 //! `X-Forwarded-For` of every subgraph request made for it, so a client cannot pick the address
-//! the per-address limits count against. Operations that reach the router otherwise (over its
-//! websocket, whose `connection_init` fields become headers) carry no address at all, and the
-//! subgraphs then count them against the router's own.
+//! the per-address limits count against. Operations sent over the router's websocket share the
+//! plugin context of its upgrade request, so they carry the address settled on then; the
+//! `connection_init` fields the router turns into headers never supply one.
 
 use std::str::FromStr;
 

@@ -26,8 +26,17 @@ impl WsClient {
 
     /// Opens the socket with the subprotocol and sends nothing yet.
     pub async fn open(url: &str) -> anyhow::Result<Self> {
+        Self::open_from(url, None).await
+    }
+
+    /// Like [`WsClient::open`], the upgrade naming the client at `address` as a trusted proxy
+    /// would (`X-Forwarded-For`).
+    pub async fn open_from(url: &str, address: Option<&str>) -> anyhow::Result<Self> {
         let mut request = url.into_client_request()?;
         request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
+        if let Some(address) = address {
+            request.headers_mut().insert("X-Forwarded-For", address.parse()?);
+        }
         let (socket, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(Self { socket })
     }
