@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use sea_orm::{ConnectionTrait, Database};
+use crm_testkit::stack::PrivateDatabase;
+use sea_orm::ConnectionTrait;
 
 const CRM: &str = env!("CARGO_BIN_EXE_crm");
 
@@ -19,12 +20,8 @@ fn run_migrate(url: &str) -> (bool, String) {
 
 #[tokio::test]
 async fn migrate_fifty_tenants_with_one_failing() {
-    let base = crm_testkit::test_database();
-    let name = format!("crm_migrate_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let url = format!("{}/{name}", base.rsplit_once('/').expect("url").0);
-    crm_migrations::ensure_database(&url).await.expect("create");
-    let conn = Database::connect(&url).await.expect("connect");
-    crm_migrations::migrate_global(&conn).await.expect("global");
+    let db = PrivateDatabase::create("crm_migrate").await;
+    let (url, conn) = (db.url.clone(), &db.conn);
 
     // Fifty registered tenants whose schemas never got the template (as after a new migration).
     let mut broken = String::new();
@@ -59,9 +56,5 @@ async fn migrate_fifty_tenants_with_one_failing() {
     let (ok, out) = run_migrate(&url);
     assert!(ok && out.contains("0 migrated, 50 already up to date, 0 failed"), "idempotent: {out}");
 
-    drop(conn);
-    let admin = Database::connect(format!("{}/postgres", base.rsplit_once('/').expect("url").0))
-        .await
-        .expect("admin");
-    admin.execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)")).await.expect("drop");
+    db.drop_database().await;
 }

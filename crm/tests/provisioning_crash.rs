@@ -6,7 +6,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crm_migrations::TenantMigrator;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use crm_testkit::stack::PrivateDatabase;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
 use serde_json::json;
 use tokio::process::{Child, Command};
@@ -75,12 +76,8 @@ async fn settle(conn: &DatabaseConnection) {
 
 #[tokio::test]
 async fn t12_killing_the_process_mid_registration_leaves_whole_organizations_or_nothing() {
-    let base_url = crm_testkit::test_database();
-    let name = format!("crm_crash_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let url = format!("{}/{name}", base_url.rsplit_once('/').expect("url").0);
-    crm_migrations::ensure_database(&url).await.expect("create");
-    let conn = Database::connect(&url).await.expect("connect");
-    crm_migrations::migrate_global(&conn).await.expect("global");
+    let db = PrivateDatabase::create("crm_crash").await;
+    let (url, conn) = (db.url.clone(), &db.conn);
 
     // How long one registration takes here, to spread the kills over it.
     let (mut child, base) = start_tenant_subgraph(&url).await;
@@ -96,21 +93,21 @@ async fn t12_killing_the_process_mid_registration_leaves_whole_organizations_or_
         child.kill().await.expect("kill");
         let _ = request.await;
     }
-    settle(&conn).await;
+    settle(conn).await;
 
-    let tenants = scalar(&conn, "SELECT count(*) FROM crm.tenants").await;
+    let tenants = scalar(conn, "SELECT count(*) FROM crm.tenants").await;
     let schemas =
-        scalar(&conn, "SELECT count(*) FROM pg_namespace WHERE nspname ~ '^tenant_[0-9a-f]{32}$'").await;
+        scalar(conn, "SELECT count(*) FROM pg_namespace WHERE nspname ~ '^tenant_[0-9a-f]{32}$'").await;
     eprintln!("registration took {duration:?}; {} of 12 killed registrations committed", tenants - 1);
     assert_eq!(schemas, tenants, "every schema belongs to a committed organization and vice versa");
     let matched = scalar(
-        &conn,
+        conn,
         "SELECT count(*) FROM crm.tenants t JOIN pg_namespace n ON n.nspname = 'tenant_' || replace(t.id::text, '-', '')",
     )
     .await;
     assert_eq!(matched, tenants);
-    assert_eq!(scalar(&conn, "SELECT count(*) FROM crm.users u WHERE NOT EXISTS (SELECT 1 FROM crm.memberships m WHERE m.user_id = u.id)").await, 0, "no user without a membership");
-    assert_eq!(scalar(&conn, "SELECT count(*) FROM crm.outbox o WHERE NOT EXISTS (SELECT 1 FROM crm.tenants t WHERE t.id = o.tenant_id)").await, 0, "no event of an organization that does not exist");
+    assert_eq!(scalar(conn, "SELECT count(*) FROM crm.users u WHERE NOT EXISTS (SELECT 1 FROM crm.memberships m WHERE m.user_id = u.id)").await, 0, "no user without a membership");
+    assert_eq!(scalar(conn, "SELECT count(*) FROM crm.outbox o WHERE NOT EXISTS (SELECT 1 FROM crm.tenants t WHERE t.id = o.tenant_id)").await, 0, "no event of an organization that does not exist");
 
     // Each committed organization is whole: the full template and its default pipeline.
     let template = TenantMigrator::migrations().len() as i64;
@@ -121,11 +118,9 @@ async fn t12_killing_the_process_mid_registration_leaves_whole_organizations_or_
     for row in ids {
         let id: uuid::Uuid = row.try_get_by_index(0).expect("id");
         let schema = format!("tenant_{}", id.simple());
-        let applied = scalar(&conn, &format!("SELECT count(*) FROM {schema}.seaql_migrations")).await;
-        let stages = scalar(&conn, &format!("SELECT count(*) FROM {schema}.pipeline_stages")).await;
+        let applied = scalar(conn, &format!("SELECT count(*) FROM {schema}.seaql_migrations")).await;
+        let stages = scalar(conn, &format!("SELECT count(*) FROM {schema}.pipeline_stages")).await;
         assert_eq!((applied, stages), (template, 6), "{schema} is incomplete");
     }
-    drop(conn);
-    let admin = Database::connect(crm_testkit::stack::admin_database()).await.expect("admin");
-    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop");
+    db.drop_database().await;
 }

@@ -30,7 +30,9 @@ pub fn admin_database() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// Creates the application role, once per machine; its default search_path is `pg_catalog`.
+/// Creates the application role, once per machine. Its role-level default search_path is
+/// `pg_catalog` (RELIABILITY T5 verbatim): a default for connections that have not been scoped,
+/// never a tenant scope, which is only ever `set_config(…, true)` inside a transaction.
 async fn ensure_app_role() {
     let admin = sea_orm::Database::connect(admin_database()).await.expect("connect as the admin role");
     admin
@@ -252,4 +254,33 @@ impl Drop for TestStack {
 async fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     listener.local_addr().expect("addr").port()
+}
+
+/// A database of a test's own, with the global schema migrated, for tests that need a world no
+/// other test touches (crashes, many tenants). Drop it with [`PrivateDatabase::drop_database`].
+pub struct PrivateDatabase {
+    pub url: String,
+    pub conn: sea_orm::DatabaseConnection,
+    name: String,
+}
+
+impl PrivateDatabase {
+    pub async fn create(prefix: &str) -> Self {
+        let base = test_database();
+        let name = format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let url = format!("{}/{name}", base.rsplit_once('/').expect("database url").0);
+        crm_migrations::ensure_database(&url).await.expect("create database");
+        let conn = sea_orm::Database::connect(&url).await.expect("connect");
+        crm_migrations::migrate_global(&conn).await.expect("global migrations");
+        Self { url, conn, name }
+    }
+
+    pub async fn drop_database(self) {
+        drop(self.conn);
+        let admin = sea_orm::Database::connect(admin_database()).await.expect("admin");
+        admin
+            .execute_unprepared(&format!("DROP DATABASE \"{}\" WITH (FORCE)", self.name))
+            .await
+            .expect("drop");
+    }
 }
