@@ -4,12 +4,10 @@ use anyhow::Context;
 use crm_platform::Config;
 use sea_orm::Database;
 
+use crate::progress;
+
 /// Tenant schemas migrated at once: enough to use the pool, few enough to leave room for traffic.
 const TENANT_CONCURRENCY: usize = 4;
-
-fn show_progress(finished: usize, total: usize) {
-    eprint!("\rmigrating tenant schemas: {finished}/{total}");
-}
 
 /// `crm migrate`: create the database if needed, then migrate it.
 pub async fn migrate_from_env() -> anyhow::Result<()> {
@@ -44,12 +42,14 @@ pub async fn prepare(url: &str) -> anyhow::Result<()> {
     crm_migrations::ensure_database(url).await.context("creating the database")?;
     let conn = Database::connect(url).await.context("connecting to the database")?;
     crm_migrations::migrate_global(&conn).await.context("global migrations")?;
-    let report = crm_migrations::migrate_all_tenants(&conn, TENANT_CONCURRENCY, show_progress)
-        .await
-        .context("tenant migrations")?;
-    if !report.migrated.is_empty() || !report.failed.is_empty() || !report.up_to_date.is_empty() {
-        eprintln!();
-    }
+    let bar = progress::bar("migrating tenant schemas");
+    let report = crm_migrations::migrate_all_tenants(&conn, TENANT_CONCURRENCY, |finished, total| {
+        bar.set_length(total as u64);
+        bar.set_position(finished as u64);
+    })
+    .await
+    .context("tenant migrations")?;
+    bar.finish_and_clear();
     println!(
         "tenant schemas: {} migrated, {} already up to date, {} failed",
         report.migrated.len(),

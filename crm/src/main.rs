@@ -11,8 +11,8 @@
 #![recursion_limit = "256"]
 
 mod database;
+mod progress;
 mod schema;
-mod targets;
 mod up;
 
 use std::process::ExitCode;
@@ -35,7 +35,7 @@ enum Command {
     Up,
     /// Run the named subgraphs (auth, tenant, contact, deal, communication) in this process.
     Serve {
-        #[arg(required = true, value_parser = clap::builder::PossibleValuesParser::new(targets::NAMES))]
+        #[arg(required = true, value_parser = clap::builder::PossibleValuesParser::new(crm_subgraphs::names()))]
         subgraphs: Vec<String>,
     },
     /// Run the federation router.
@@ -74,10 +74,7 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command {
             Command::Up => up::run().await,
-            Command::Serve { subgraphs } => {
-                let selected = targets::select(&subgraphs);
-                crm_platform::serve::run(&selected).await
-            }
+            Command::Serve { subgraphs } => crm_platform::serve::run(&crm_subgraphs::named(&subgraphs)).await,
             Command::Migrate => report(database::migrate_from_env().await),
             Command::Schema { check } => report(schema::compose(check)),
             Command::RotateKeys { now } => report(database::rotate_keys(now).await),

@@ -5,24 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
-use async_graphql::SDLExportOptions;
-use crm_platform::config::Environment;
 
 const SUPERGRAPH: &str = "router/supergraph.graphql";
 const CLIENT_SCHEMA: &str = "schema.graphql";
-
-/// Name, default port and federation SDL of every subgraph.
-pub fn subgraph_sdls() -> Vec<(&'static str, u16, String)> {
-    let env = Environment::Development;
-    let options = || SDLExportOptions::new().federation();
-    vec![
-        ("auth", 8080, crm_auth::schema_builder(env).finish().sdl_with_options(options())),
-        ("tenant", 8081, crm_tenant::schema_builder(env).finish().sdl_with_options(options())),
-        ("contact", 8082, crm_contact::schema_builder(env).finish().sdl_with_options(options())),
-        ("deal", 8083, crm_deal::schema_builder(env).finish().sdl_with_options(options())),
-        ("communication", 8084, crm_communication::schema_builder(env).finish().sdl_with_options(options())),
-    ]
-}
 
 /// Composes into a scratch directory, then writes the results over the committed files — or,
 /// with `check`, fails when they differ.
@@ -66,9 +51,10 @@ pub fn compose(check: bool) -> anyhow::Result<()> {
 fn compose_into(script: &Path, dir: &Path) -> anyhow::Result<[PathBuf; 2]> {
     std::fs::create_dir_all(dir)?;
     let mut urls = serde_json::Map::new();
-    for (name, port, sdl) in subgraph_sdls() {
-        std::fs::write(dir.join(format!("{name}.graphql")), sdl)?;
-        urls.insert(name.to_owned(), format!("http://127.0.0.1:{port}/graphql").into());
+    for subgraph in crm_subgraphs::ALL {
+        std::fs::write(dir.join(format!("{}.graphql", subgraph.name)), (subgraph.sdl)())?;
+        let url = format!("http://127.0.0.1:{}/graphql", subgraph.default_port);
+        urls.insert(subgraph.name.to_owned(), url.into());
     }
     std::fs::write(dir.join("urls.json"), serde_json::to_string_pretty(&urls)?)?;
     let outputs = [dir.join("supergraph.graphql"), dir.join("schema.graphql")];

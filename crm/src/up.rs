@@ -8,7 +8,7 @@ use crm_platform::{Config, telemetry};
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
-use crate::{database, targets};
+use crate::database;
 
 const ROUTER_PORT: u16 = 4000;
 
@@ -31,7 +31,7 @@ async fn run_inner() -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let subgraphs = tokio::spawn({
         let stop = stop.clone();
-        async move { run_with(&targets::all(), services, stop.cancelled_owned()).await }
+        async move { run_with(&crm_subgraphs::ALL, services, stop.cancelled_owned()).await }
     });
     wait_for_jwks(&format!("http://127.0.0.1:{}/.well-known/jwks.json", crm_auth::SUBGRAPH.default_port))
         .await?;
@@ -44,7 +44,7 @@ async fn run_inner() -> anyhow::Result<()> {
     println!("MTenant CRM is running:");
     println!("  GraphQL API and GraphiQL  http://localhost:{ROUTER_PORT}/graphql");
     println!("  Subscriptions (ws)        ws://localhost:{ROUTER_PORT}/graphql");
-    for subgraph in targets::all() {
+    for subgraph in crm_subgraphs::ALL {
         println!("  {:<13} subgraph     http://localhost:{}/graphql", subgraph.name, subgraph.default_port);
     }
     println!("Press Ctrl-C to stop.");

@@ -20,7 +20,21 @@ use crate::ids::{SessionId, UserId};
 use crate::tenancy::{TenantId, TenantTx};
 
 /// A member's role in one organization.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+// Stored in lowercase (`memberships.role`, `invitations.role`); an unknown stored value is an
+// error when read, never a default.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
@@ -36,16 +50,6 @@ impl Role {
             Self::Admin => "admin",
             Self::Member => "member",
             Self::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "owner" => Some(Self::Owner),
-            "admin" => Some(Self::Admin),
-            "member" => Some(Self::Member),
-            "viewer" => Some(Self::Viewer),
-            _ => None,
         }
     }
 
@@ -84,6 +88,21 @@ pub struct Claims {
     pub exp: i64,
 }
 
+/// Why a token was refused. Logged, never told: clients get UNAUTHENTICATED for all of them.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not a JWT.
+    Malformed,
+    /// The header names an algorithm other than [`TOKEN_ALGORITHM`] (`none`, or HMAC keyed with a
+    /// public key: algorithm confusion).
+    Algorithm,
+    NoKeyId,
+    /// No published key has this `kid`.
+    UnknownKey,
+    /// Bad signature, expired, not yet valid, wrong issuer or audience, or missing claims.
+    Invalid(String),
+}
+
 /// The single algorithm our keys use; tokens naming any other are rejected before key lookup.
 pub const TOKEN_ALGORITHM: Algorithm = Algorithm::EdDSA;
 
@@ -115,13 +134,29 @@ impl JwtVerifier {
         Self { settings, http, keys: RwLock::new(KeyCache::default()), fetching: AsyncMutex::new(()) }
     }
 
+    /// The verified claims; any refusal is UNAUTHENTICATED, whatever its reason.
     pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| ApiError::Unauthenticated)?;
+        self.inspect(token).await?.map_err(|rejection| {
+            tracing::debug!(?rejection, "access token rejected");
+            ApiError::Unauthenticated
+        })
+    }
+
+    /// Verifies `token`, telling why it was refused; the outer error is for keys that could not
+    /// be fetched. The algorithm is checked before anything else, against the header alone.
+    pub async fn inspect(&self, token: &str) -> ApiResult<Result<Claims, Rejection>> {
+        let Ok(header) = jsonwebtoken::decode_header(token) else {
+            return Ok(Err(Rejection::Malformed));
+        };
         if header.alg != TOKEN_ALGORITHM {
-            return Err(ApiError::Unauthenticated);
+            return Ok(Err(Rejection::Algorithm));
         }
-        let kid = header.kid.ok_or(ApiError::Unauthenticated)?;
-        let key = self.key(&kid).await?.ok_or(ApiError::Unauthenticated)?;
+        let Some(kid) = header.kid else {
+            return Ok(Err(Rejection::NoKeyId));
+        };
+        let Some(key) = self.key(&kid).await? else {
+            return Ok(Err(Rejection::UnknownKey));
+        };
 
         let mut validation = Validation::new(TOKEN_ALGORITHM);
         validation.set_issuer(&[&self.settings.issuer]);
@@ -129,10 +164,9 @@ impl JwtVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        jsonwebtoken::decode::<Claims>(token, &key, &validation).map(|data| data.claims).map_err(|err| {
-            tracing::debug!(error = %err, "access token rejected");
-            ApiError::Unauthenticated
-        })
+        Ok(jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|err| Rejection::Invalid(err.to_string())))
     }
 
     async fn key(&self, kid: &str) -> ApiResult<Option<DecodingKey>> {
@@ -281,5 +315,84 @@ impl Caller {
         Arc::clone(entry)
             .downcast::<DataLoader<L>>()
             .unwrap_or_else(|_| unreachable!("loader registry is keyed by the loader's type"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ed25519_dalek::SigningKey;
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+
+    use super::*;
+
+    /// Serves `jwks` on a loopback port, as the auth subgraph would.
+    async fn serve_jwks(jwks: serde_json::Value) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/jwks", listener.local_addr().expect("addr"));
+        let app = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                let jwks = jwks.clone();
+                async move { axum::Json(jwks) }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    /// A2: a token HMAC-signed with the published public key — what a verifier that took the
+    /// algorithm from the header would accept — is refused, and for its algorithm: the same
+    /// claims signed properly with that key verify.
+    #[tokio::test]
+    async fn a_token_signed_with_another_algorithm_is_refused_for_its_algorithm() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let public = key.verifying_key().to_bytes();
+        let x = URL_SAFE_NO_PAD.encode(public);
+        let jwks = json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": "k1", "alg": "EdDSA", "use": "sig" }] });
+        let settings = JwtSettings {
+            issuer: "crm".to_owned(),
+            audience: "api".to_owned(),
+            jwks_url: serve_jwks(jwks).await,
+            access_ttl: Duration::from_secs(900),
+        };
+        let verifier = JwtVerifier::new(settings);
+        let now = chrono::Utc::now().timestamp();
+        let id = uuid::Uuid::now_v7();
+        let claims = json!({
+            "sub": id, "tenant": id, "role": "owner", "sid": id,
+            "iss": "crm", "aud": "api", "iat": now, "nbf": now, "exp": now + 600,
+        });
+        let header = |alg| Header { kid: Some("k1".to_owned()), ..Header::new(alg) };
+
+        let der = key.to_pkcs8_der().expect("pkcs8");
+        let genuine = jsonwebtoken::encode(
+            &header(TOKEN_ALGORITHM),
+            &claims,
+            &EncodingKey::from_ed_der(der.as_bytes()),
+        )
+        .expect("sign");
+        let verified = verifier.inspect(&genuine).await.expect("keys fetched");
+        assert!(verified.is_ok(), "the control token verifies: {verified:?}");
+
+        for secret in [x.as_bytes(), &public[..]] {
+            for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+                let forged = jsonwebtoken::encode(&header(alg), &claims, &EncodingKey::from_secret(secret))
+                    .expect("sign");
+                let outcome = verifier.inspect(&forged).await.expect("no key lookup needed");
+                assert!(matches!(outcome, Err(Rejection::Algorithm)), "{alg:?}: {outcome:?}");
+            }
+        }
+        let unsigned = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"k1"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let outcome = verifier.inspect(&unsigned).await.expect("no key lookup needed");
+        assert!(matches!(outcome, Err(Rejection::Algorithm | Rejection::Malformed)), "{outcome:?}");
+        assert!(verifier.verify(&unsigned).await.is_err());
     }
 }

@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use tokio_util::sync::CancellationToken;
 
 use crate::db::Db;
-use crate::events::{self, Envelope};
+use crate::events::{self, DomainEvent, Envelope};
 use crate::tenancy::{TenantId, TenantTx};
 
 /// Deliveries before an event that keeps failing is given up (and logged).
@@ -40,6 +40,13 @@ pub struct Consumer {
     pub name: &'static str,
     pub event_type: &'static str,
     pub handler: Handler,
+}
+
+impl Consumer {
+    /// A consumer of events of type `E`; its handler reads them with [`Envelope::payload`].
+    pub const fn of<E: DomainEvent>(name: &'static str, handler: Handler) -> Self {
+        Self { name, event_type: E::TYPE, handler }
+    }
 }
 
 /// What became of one delivery.

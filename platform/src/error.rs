@@ -20,8 +20,10 @@ pub enum ApiError {
         message: String,
     },
     PaymentRequired(String),
-    /// Too many attempts (sign-in throttling); the client may retry after the given delay.
-    Throttled {
+    /// A rate limit is exhausted; `limit` says which, in words for the client ("sign-in attempts
+    /// for this account"), and the client may retry after the given delay.
+    RateLimited {
+        limit: &'static str,
         retry_after_secs: u64,
     },
     /// A dependency is down; the message says which, in words safe for clients.
@@ -32,7 +34,8 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated | Self::Throttled { .. } => "UNAUTHENTICATED",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
@@ -50,8 +53,8 @@ impl ApiError {
             Self::Forbidden(m) | Self::Conflict(m) | Self::PaymentRequired(m) => m.clone(),
             Self::BadInput { message, .. } => message.clone(),
             Self::Unavailable(what) => format!("{what} is unavailable; try again shortly"),
-            Self::Throttled { retry_after_secs } => {
-                format!("too many sign-in attempts; try again in {retry_after_secs} s")
+            Self::RateLimited { limit, retry_after_secs } => {
+                format!("too many {limit}; try again in {retry_after_secs} s")
             }
             Self::Internal(_) => "Internal server error".to_owned(),
         }
@@ -96,7 +99,7 @@ impl ErrorExtensions for ApiError {
                     ext.set("errorId", error_id.to_string());
                 })
             }
-            Self::Throttled { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs, .. } => {
                 let retry_after = *retry_after_secs;
                 async_graphql::Error::new(self.message()).extend_with(move |_, ext| {
                     ext.set("code", code);
@@ -158,5 +161,14 @@ mod tests {
         let rendered = format!("{:?}", gql.extensions);
         assert!(rendered.contains("BAD_USER_INPUT") && rendered.contains("email"), "{rendered}");
         assert_eq!(ApiError::NotFound("contact").message(), "contact not found");
+    }
+
+    #[test]
+    fn rate_limits_have_their_own_code_name_the_limit_and_say_when_to_retry() {
+        let err = ApiError::RateLimited { limit: "registrations from this address", retry_after_secs: 42 };
+        let gql = err.extend();
+        assert_eq!(gql.message, "too many registrations from this address; try again in 42 s");
+        let rendered = format!("{:?}", gql.extensions);
+        assert!(rendered.contains("RATE_LIMITED") && rendered.contains("retryAfter"), "{rendered}");
     }
 }

@@ -7,13 +7,19 @@ use std::time::Duration;
 use async_nats::jetstream;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
+use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    TransactionTrait,
+};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::ids::{EventId, UserId};
+use crate::outbox;
 use crate::tenancy::TenantId;
 
 /// The JetStream stream that holds every domain event.
@@ -24,10 +30,24 @@ const RELAY_BATCH: u64 = 100;
 /// Fallback poll, for notifications missed while the relay's listener reconnected.
 const RELAY_POLL: Duration = Duration::from_secs(1);
 
-/// The seed's event envelope.
+/// Version of the event contract (envelope and payloads, catalogued in `docs/events.md`). A
+/// change that removes or retypes a field raises it; adding a field does not.
+pub const EVENT_VERSION: u32 = 1;
+
+/// The payload of one event type. Each domain declares one struct per type it emits, and only
+/// these can be put in an envelope, so the catalogue of types is the set of implementations.
+pub trait DomainEvent: Serialize + DeserializeOwned {
+    /// The type name: the envelope's `type` and the last part of the subject.
+    const TYPE: &'static str;
+}
+
+/// The seed's event envelope, plus the contract version.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Envelope {
     pub id: EventId,
+    /// Envelopes written before versions were recorded are version 1.
+    #[serde(default = "first_version")]
+    pub version: u32,
     #[serde(rename = "type")]
     pub event_type: String,
     pub tenant_id: TenantId,
@@ -36,21 +56,62 @@ pub struct Envelope {
     pub data: serde_json::Value,
 }
 
+fn first_version() -> u32 {
+    1
+}
+
 impl Envelope {
-    pub fn new(tenant: TenantId, actor: Option<UserId>, event_type: &str, data: serde_json::Value) -> Self {
-        Self {
+    pub fn new<E: DomainEvent>(tenant: TenantId, actor: Option<UserId>, payload: &E) -> ApiResult<Self> {
+        Ok(Self {
             id: EventId::new(),
-            event_type: event_type.to_owned(),
+            version: EVENT_VERSION,
+            event_type: E::TYPE.to_owned(),
             tenant_id: tenant,
             timestamp: Utc::now(),
             actor,
-            data,
-        }
+            data: serde_json::to_value(payload).map_err(crate::ApiError::internal)?,
+        })
     }
 
     pub fn subject(&self) -> String {
         subject(self.tenant_id, &self.event_type)
     }
+
+    /// The typed payload; an error when the envelope holds another type or a payload that does
+    /// not match the declared fields.
+    pub fn payload<E: DomainEvent>(&self) -> anyhow::Result<E> {
+        anyhow::ensure!(self.event_type == E::TYPE, "expected a {} event, got {}", E::TYPE, self.event_type);
+        Ok(E::deserialize(&self.data)?)
+    }
+}
+
+/// The field names of a payload struct as they appear in JSON (after renames), read from its
+/// `Deserialize` implementation, so documentation can be checked against the code.
+pub fn payload_fields<E: DomainEvent>() -> &'static [&'static str] {
+    struct Probe(Option<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for &mut Probe {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(serde::de::Error::custom("fields read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = E::deserialize(&mut probe);
+    probe.0.unwrap_or(&[])
 }
 
 /// `crm.{tenant}.{type}`: the tenant is part of every subject, so a subscriber can only ask for
@@ -95,25 +156,18 @@ pub async fn ensure_stream(js: &jetstream::Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(FromQueryResult)]
-struct PendingEvent {
-    id: uuid::Uuid,
-    subject: String,
-    payload: serde_json::Value,
-}
-
 /// Publishes one batch of pending events; returns how many were acknowledged and marked sent.
 /// `FOR UPDATE SKIP LOCKED` lets several relays run side by side without sending a row twice.
 pub async fn publish_outbox(db: &Db, js: &jetstream::Context) -> anyhow::Result<u64> {
     let txn = db.conn().begin().await?;
-    let pending = PendingEvent::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT id, subject, payload FROM crm.outbox WHERE published_at IS NULL
-         ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
-        [RELAY_BATCH.into()],
-    ))
-    .all(&txn)
-    .await?;
+    let pending = outbox::Entity::find()
+        .filter(outbox::Column::PublishedAt.is_null())
+        .order_by_asc(outbox::Column::CreatedAt)
+        .order_by_asc(outbox::Column::Id)
+        .limit(RELAY_BATCH)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(&txn)
+        .await?;
 
     let mut acked = Vec::with_capacity(pending.len());
     let mut failure = None;
@@ -141,7 +195,7 @@ pub async fn publish_outbox(db: &Db, js: &jetstream::Context) -> anyhow::Result<
     }
 }
 
-async fn publish(js: &jetstream::Context, event: &PendingEvent) -> anyhow::Result<()> {
+async fn publish(js: &jetstream::Context, event: &outbox::Model) -> anyhow::Result<()> {
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(async_nats::header::NATS_MESSAGE_ID, event.id.to_string().as_str());
     let payload = serde_json::to_vec(&event.payload)?;
@@ -195,17 +249,64 @@ async fn listen(db: &Db) -> Option<sea_orm::sqlx::postgres::PgListener> {
     Some(listener)
 }
 
-/// Live events of one type for one tenant, for subscriptions. Core NATS delivery is at-most-once,
-/// which suits live views; durable consumers use JetStream instead.
-pub async fn live_events(
+/// Live events of type `E` for one tenant, with their envelopes, for subscriptions. Core NATS
+/// delivery is at-most-once, which suits live views; durable consumers use JetStream instead.
+pub async fn live_events<E: DomainEvent + Send + 'static>(
     nats: &async_nats::Client,
     tenant: TenantId,
-    event_type: &str,
-) -> anyhow::Result<impl Stream<Item = Envelope> + Send + use<>> {
-    let subscriber = nats.subscribe(subject(tenant, event_type)).await?;
+) -> anyhow::Result<impl Stream<Item = (Envelope, E)> + Send + use<E>> {
+    let subscriber = nats.subscribe(subject(tenant, E::TYPE)).await?;
     Ok(subscriber.filter_map(move |message| async move {
         let envelope: Envelope = serde_json::from_slice(&message.payload).ok()?;
         // The subject already names the tenant; the envelope must agree or it is not ours.
-        (envelope.tenant_id == tenant).then_some(envelope)
+        if envelope.tenant_id != tenant {
+            return None;
+        }
+        let payload = envelope.payload::<E>().ok()?;
+        Some((envelope, payload))
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Probed {
+        deal_id: uuid::Uuid,
+        #[serde(rename = "type")]
+        kind: String,
+        note: Option<String>,
+    }
+
+    impl DomainEvent for Probed {
+        const TYPE: &'static str = "test.probed";
+    }
+
+    #[test]
+    fn payload_fields_are_the_json_names() {
+        assert_eq!(payload_fields::<Probed>(), ["deal_id", "type", "note"]);
+    }
+
+    #[test]
+    fn envelopes_carry_the_version_and_refuse_the_wrong_payload_type() {
+        let payload = Probed { deal_id: uuid::Uuid::now_v7(), kind: "call".into(), note: None };
+        let envelope = Envelope::new(TenantId(uuid::Uuid::now_v7()), None, &payload).expect("envelope");
+        let json = serde_json::to_value(&envelope).expect("json");
+        assert_eq!(json["version"], 1);
+        assert_eq!(json["type"], "test.probed");
+        assert_eq!(envelope.payload::<Probed>().expect("same type").deal_id, payload.deal_id);
+
+        #[derive(Serialize, Deserialize)]
+        struct Other {}
+        impl DomainEvent for Other {
+            const TYPE: &'static str = "test.other";
+        }
+        assert!(envelope.payload::<Other>().is_err());
+
+        let mut unversioned = json;
+        unversioned.as_object_mut().expect("object").remove("version");
+        let read: Envelope = serde_json::from_value(unversioned).expect("older envelope");
+        assert_eq!(read.version, 1);
+    }
 }

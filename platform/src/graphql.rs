@@ -59,6 +59,17 @@ where
     }
 }
 
+/// The federation SDL of a subgraph's schema, as composition reads it (development settings, so
+/// nothing is hidden from the composer).
+pub fn federation_sdl<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> String
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    builder.finish().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
 /// Gives parse and validation failures a stable `extensions.code`, and argument coercion
 /// failures (the only execution errors our resolvers do not code themselves) BAD_USER_INPUT.
 struct RequestErrorCodes;

@@ -1,5 +1,7 @@
-//! Typed ids: a `ContactId` cannot be passed where a `DealId` is expected. All ids are UUIDv7, so
-//! their order is creation order and serves as a stable pagination key.
+//! Typed ids: a `UserId` cannot be passed where a `SessionId` is expected. All ids are UUIDv7, so
+//! their order is creation order and serves as a stable pagination key. The platform declares the
+//! ids of identity and events; the CRM's record ids are declared with the same macro in
+//! `crm_entities::ids`.
 
 use async_graphql::ID;
 use uuid::Uuid;
@@ -65,12 +67,6 @@ typed_id!(
     SessionId,
     "session"
 );
-typed_id!(ContactId, "contact");
-typed_id!(CompanyId, "company");
-typed_id!(DealId, "deal");
-typed_id!(PipelineId, "pipeline");
-typed_id!(StageId, "stage");
-typed_id!(ActivityId, "activity");
 typed_id!(EventId, "event");
 
 #[cfg(test)]
@@ -79,15 +75,15 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_bad_input_naming_the_field() {
-        let err = ContactId::parse(&ID("nope".into()), "id").expect_err("not a uuid");
+        let err = UserId::parse(&ID("nope".into()), "userId").expect_err("not a uuid");
         assert_eq!(err.code(), "BAD_USER_INPUT");
-        assert!(err.message().contains("contact"));
+        assert!(err.message().contains("user"));
     }
 
     #[test]
     fn ids_round_trip_through_graphql() {
-        let id = DealId::new();
+        let id = SessionId::new();
         let gql: ID = id.into();
-        assert_eq!(DealId::parse(&gql, "id").expect("valid"), id);
+        assert_eq!(SessionId::parse(&gql, "id").expect("valid"), id);
     }
 }

@@ -10,14 +10,16 @@ use crate::client_address::ClientAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::kv::Kv;
 
-/// One counter: its key and how many hits its window allows.
+/// One counter: what it limits (in words for the client, e.g. "sign-in attempts from this
+/// address"), its key and how many hits its window allows.
 pub struct Limit {
+    pub what: &'static str,
     pub key: String,
     pub max: u64,
 }
 
-/// Counts one hit on every limit; THROTTLED (with the seconds until the fullest exceeded window
-/// ends) when any is over.
+/// Counts one hit on every limit; RATE_LIMITED (naming the exceeded limit whose window ends last,
+/// with the seconds until then) when any is over.
 pub async fn hit(kv: &Kv, limits: &[Limit], window: Duration) -> ApiResult<()> {
     let mut pipeline = redis::pipe();
     pipeline.atomic();
@@ -26,14 +28,14 @@ pub async fn hit(kv: &Kv, limits: &[Limit], window: Duration) -> ApiResult<()> {
         pipeline.incr(key, 1).cmd("EXPIRE").arg(key).arg(window.as_secs()).arg("NX").ignore().ttl(key);
     }
     let counts: Vec<(u64, i64)> = kv.run(&pipeline).await?;
-    let retry_after = limits
+    let exceeded = limits
         .iter()
         .zip(&counts)
         .filter(|(limit, (hits, _))| *hits > limit.max)
-        .map(|(_, (_, ttl))| (*ttl).max(1) as u64)
-        .max();
-    match retry_after {
-        Some(retry_after_secs) => Err(ApiError::Throttled { retry_after_secs }),
+        .map(|(limit, (_, ttl))| (limit.what, (*ttl).max(1) as u64))
+        .max_by_key(|(_, retry_after)| *retry_after);
+    match exceeded {
+        Some((limit, retry_after_secs)) => Err(ApiError::RateLimited { limit, retry_after_secs }),
         None => Ok(()),
     }
 }

@@ -69,12 +69,22 @@ impl Services {
 /// Work a subgraph runs beside its server until shutdown.
 pub type BackgroundTask = fn(Services, CancellationToken) -> futures::future::BoxFuture<'static, ()>;
 
-/// A subgraph as the bootstrap sees it: a name, its port, its routes and its background work.
+/// A subgraph as the bootstrap sees it: a name, its port, its routes, its federation SDL (for
+/// composition) and its background work.
+#[derive(Clone, Copy)]
 pub struct Subgraph {
     pub name: &'static str,
     pub default_port: u16,
     pub routes: fn(&Services) -> Router,
+    pub sdl: fn() -> String,
     pub background: Option<BackgroundTask>,
+}
+
+impl Subgraph {
+    /// The variable the router reads this subgraph's URL from (`AUTH_URL` for `auth`).
+    pub fn url_var(&self) -> String {
+        format!("{}_URL", self.name.to_ascii_uppercase())
+    }
 }
 
 /// The subgraph's routes plus health, behind the shared HTTP limits.

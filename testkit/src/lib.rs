@@ -4,13 +4,16 @@
 //! parallel against one database without seeing each other.
 
 mod client;
+mod fixtures;
 mod outbox;
+pub mod raw_http;
 pub mod stack;
 
 mod tokens;
 pub mod ws;
 
 pub use client::{GraphqlResponse, Org};
+pub use fixtures::{DealWorld, MEMBER_PASSWORD, Member, Team, eventually};
 pub use outbox::{link_token, outbox_events};
-pub use stack::{TestStack, random_client_address, test_config, test_database};
+pub use stack::{PrivateDatabase, TestStack, random_client_address, test_config, test_database};
 pub use tokens::{mint_role_token, mint_token, mint_token_with};

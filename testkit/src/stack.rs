@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crm_platform::config::Config;
 use crm_platform::serve::{Services, app, serve};
-use crm_platform::{Db, Subgraph, events};
+use crm_platform::{Db, events};
 use sea_orm::ConnectionTrait;
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
@@ -18,10 +18,45 @@ use tokio_util::sync::CancellationToken;
 /// `crm.` fails loudly instead of reading something else.
 pub const APP_ROLE: &str = "crm_app";
 
-/// The database tests use; `TEST_DATABASE_URL` overrides it.
+/// Prefix of the databases test processes create for themselves.
+const RUN_DATABASE_PREFIX: &str = "crm_test_";
+
+/// The database this test process uses: its own, `crm_test_<pid>_<random>`, created on first
+/// use and migrated, so every run starts from an empty database and no run sees another's
+/// organizations. `TEST_DATABASE_URL` names one to use instead (nothing is then created or
+/// dropped).
 pub fn test_database() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| format!("postgres://{APP_ROLE}@127.0.0.1:5432/crm_app_test"))
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+            let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+            let name = format!("{RUN_DATABASE_PREFIX}{}_{suffix}", std::process::id());
+            format!("postgres://{APP_ROLE}@127.0.0.1:5432/{name}")
+        })
+    })
+    .clone()
+}
+
+/// Drops the databases of earlier test processes that have ended. A database still in use
+/// cannot be dropped (no FORCE), so a run in progress is never disturbed; what cannot be dropped
+/// now is dropped by a later run.
+async fn drop_finished_runs(admin: &sea_orm::DatabaseConnection) {
+    let rows = admin
+        .query_all(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+            [RUN_DATABASE_PREFIX.into()],
+        ))
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get_by_index::<String>(0) else { continue };
+        let pid = name.strip_prefix(RUN_DATABASE_PREFIX).and_then(|rest| rest.split('_').next());
+        let running = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !running {
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
+        }
+    }
 }
 
 /// A superuser connection for test setup; `TEST_ADMIN_DATABASE_URL` overrides it.
@@ -30,11 +65,13 @@ pub fn admin_database() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// Creates the application role, once per machine. Its role-level default search_path is
-/// `pg_catalog` (RELIABILITY T5 verbatim): a default for connections that have not been scoped,
-/// never a tenant scope, which is only ever `set_config(…, true)` inside a transaction.
+/// Creates the application role, once per machine, and clears away finished runs' databases.
+/// The role's default search_path is `pg_catalog` (RELIABILITY T5 verbatim): a default for
+/// connections that have not been scoped, never a tenant scope, which is only ever
+/// `set_config(…, true)` inside a transaction.
 async fn ensure_app_role() {
     let admin = sea_orm::Database::connect(admin_database()).await.expect("connect as the admin role");
+    drop_finished_runs(&admin).await;
     admin
         .execute_unprepared(&format!(
             "DO $$ BEGIN
@@ -49,7 +86,12 @@ async fn ensure_app_role() {
 
 /// Configuration for tests: the test database and verification against `jwks_url`.
 pub fn test_config(jwks_url: &str) -> Config {
-    let database = test_database();
+    config_for(&test_database(), jwks_url)
+}
+
+/// Like [`test_config`], on another database.
+pub fn config_for(database: &str, jwks_url: &str) -> Config {
+    let database = database.to_owned();
     let jwks_url = jwks_url.to_owned();
     Config::from_lookup(move |key| match key {
         "DATABASE_URL" => Some(database.clone()),
@@ -62,6 +104,18 @@ pub fn test_config(jwks_url: &str) -> Config {
     .expect("test configuration is valid")
 }
 
+/// Sets up the machine for this process's tests once: the role, and no leftovers of earlier runs.
+async fn prepare_once() {
+    static PREPARED: OnceCell<()> = OnceCell::const_new();
+    PREPARED
+        .get_or_init(|| async {
+            if std::env::var("TEST_DATABASE_URL").is_err() {
+                ensure_app_role().await;
+            }
+        })
+        .await;
+}
+
 static MIGRATED: OnceCell<()> = OnceCell::const_new();
 
 /// Creates and migrates the test database once per test process.
@@ -69,25 +123,13 @@ pub async fn migrated_database() -> String {
     let url = test_database();
     MIGRATED
         .get_or_init(|| async {
-            if std::env::var("TEST_DATABASE_URL").is_err() {
-                ensure_app_role().await;
-            }
+            prepare_once().await;
             crm_migrations::ensure_database(&url).await.expect("create test database");
             let conn = sea_orm::Database::connect(&url).await.expect("connect to test database");
             crm_migrations::migrate_global(&conn).await.expect("global migrations");
         })
         .await;
     url
-}
-
-fn subgraphs() -> [Subgraph; 5] {
-    [
-        crm_auth::SUBGRAPH,
-        crm_tenant::SUBGRAPH,
-        crm_contact::SUBGRAPH,
-        crm_deal::SUBGRAPH,
-        crm_communication::SUBGRAPH,
-    ]
 }
 
 pub struct TestStack {
@@ -114,18 +156,27 @@ pub fn random_client_address() -> String {
 impl TestStack {
     /// Subgraphs only; requests go straight to them.
     pub async fn subgraphs() -> Self {
-        Self::start(None).await
+        Self::start(None, None).await
     }
 
     /// Subgraphs and the router, started from the `crm` binary at `crm_bin`.
     pub async fn with_router(crm_bin: &str) -> Self {
-        Self::start(Some(crm_bin)).await
+        Self::start(None, Some(crm_bin)).await
     }
 
-    async fn start(crm_bin: Option<&str>) -> Self {
-        let _ = migrated_database().await;
+    /// Subgraphs only, on a database of the test's own (see [`PrivateDatabase`]), for tests that
+    /// change what every other test shares (signing keys, say).
+    pub async fn subgraphs_on(database: &PrivateDatabase) -> Self {
+        Self::start(Some(&database.url), None).await
+    }
+
+    async fn start(database: Option<&str>, crm_bin: Option<&str>) -> Self {
+        let database = match database {
+            Some(url) => url.to_owned(),
+            None => migrated_database().await,
+        };
         let mut listeners = Vec::new();
-        for subgraph in subgraphs() {
+        for subgraph in crm_subgraphs::ALL {
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind subgraph port");
             listeners.push((subgraph, listener));
         }
@@ -138,7 +189,7 @@ impl TestStack {
                 .expect("bound")
         };
         let jwks_url = format!("http://127.0.0.1:{}/.well-known/jwks.json", port_of("auth"));
-        let config = test_config(&jwks_url);
+        let config = config_for(&database, &jwks_url);
         crm_platform::telemetry::init(&config);
         let db = Db::connect(&config.database_url, config.db_max_connections).await.expect("pool");
         let relay_db = Db::connect(&config.database_url, 2).await.expect("relay pool");
@@ -187,14 +238,8 @@ impl TestStack {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .kill_on_drop(true);
-        for (name, var) in [
-            ("auth", "AUTH_URL"),
-            ("tenant", "TENANT_URL"),
-            ("contact", "CONTACT_URL"),
-            ("deal", "DEAL_URL"),
-            ("communication", "COMMUNICATION_URL"),
-        ] {
-            command.env(var, format!("{}/graphql", self.subgraph_urls[name]));
+        for subgraph in crm_subgraphs::ALL {
+            command.env(subgraph.url_var(), format!("{}/graphql", self.subgraph_urls[subgraph.name]));
         }
         self.router = Some(command.spawn().expect("spawn router"));
         self.router_port = Some(port);
@@ -266,8 +311,11 @@ pub struct PrivateDatabase {
 
 impl PrivateDatabase {
     pub async fn create(prefix: &str) -> Self {
+        prepare_once().await;
         let base = test_database();
-        let name = format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        // Named like a run's database, so a test that fails before dropping it is swept later.
+        let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let name = format!("{RUN_DATABASE_PREFIX}{}_{prefix}_{suffix}", std::process::id());
         let url = format!("{}/{name}", base.rsplit_once('/').expect("database url").0);
         crm_migrations::ensure_database(&url).await.expect("create database");
         let conn = sea_orm::Database::connect(&url).await.expect("connect");

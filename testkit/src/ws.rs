@@ -13,6 +13,17 @@ pub struct WsClient {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
+/// What happened next on a socket, telling a close from mere silence.
+#[derive(Debug, PartialEq)]
+pub enum WsEvent {
+    /// A protocol message other than ping/pong.
+    Message(Value),
+    /// The server closed the socket, with this close code if it sent one.
+    Closed(Option<u16>),
+    /// Nothing arrived in time; the socket is still open.
+    Silent,
+}
+
 impl WsClient {
     /// Connects and completes `connection_init` / `connection_ack`.
     pub async fn connect(url: &str, token: Option<&str>) -> anyhow::Result<Self> {
@@ -75,24 +86,39 @@ impl WsClient {
         Ok(())
     }
 
-    /// The next protocol message other than ping/pong, or `None` on timeout or close.
+    /// The next protocol message other than ping/pong, or `None` on timeout or close (use
+    /// [`WsClient::next_event`] where the two must be told apart).
     pub async fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        match self.next_event(timeout).await {
+            WsEvent::Message(message) => Some(message),
+            WsEvent::Closed(_) | WsEvent::Silent => None,
+        }
+    }
+
+    /// The next protocol message other than ping/pong, the close of the socket, or silence
+    /// until `timeout`. A socket that breaks without a close frame counts as closed.
+    pub async fn next_event(&mut self, timeout: Duration) -> WsEvent {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let frame = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()??.ok()?;
-            let Message::Text(text) = frame else {
-                if let Message::Close(_) = frame {
-                    return None;
-                }
-                continue;
+            let frame = match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Err(_) => return WsEvent::Silent,
+                Ok(None | Some(Err(_))) => return WsEvent::Closed(None),
+                Ok(Some(Ok(frame))) => frame,
             };
-            let message: Value = serde_json::from_str(text.as_str()).ok()?;
+            let text = match frame {
+                Message::Text(text) => text,
+                Message::Close(frame) => return WsEvent::Closed(frame.map(|f| u16::from(f.code))),
+                _ => continue,
+            };
+            let Ok(message) = serde_json::from_str::<Value>(text.as_str()) else {
+                return WsEvent::Message(Value::String(text.to_string()));
+            };
             match message["type"].as_str() {
                 Some("ping") => {
                     let _ = self.send(json!({ "type": "pong" })).await;
                 }
                 Some("pong") => {}
-                _ => return Some(message),
+                _ => return WsEvent::Message(message),
             }
         }
     }

@@ -1,3 +1,8 @@
+pub mod invitation;
+pub mod member;
 pub mod membership;
+pub mod password_reset;
+pub mod refresh_token;
+pub mod signing_key;
 pub mod tenant;
 pub mod user;

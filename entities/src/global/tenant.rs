@@ -1,5 +1,37 @@
 use sea_orm::entity::prelude::*;
 
+/// What an organization pays for; it sets how many seats it has.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Free,
+    Team,
+    Enterprise,
+}
+
+impl Plan {
+    /// Members plus open invitations the plan allows.
+    pub fn seat_limit(self) -> i64 {
+        match self {
+            Self::Free => 5,
+            Self::Team => 50,
+            Self::Enterprise => 1_000,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(schema_name = "crm", table_name = "tenants")]
 pub struct Model {
@@ -7,7 +39,7 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub subdomain: String,
-    pub plan: String,
+    pub plan: Plan,
     pub created_at: DateTimeUtc,
     /// IANA time zone name.
     pub timezone: String,

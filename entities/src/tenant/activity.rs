@@ -1,12 +1,33 @@
 use sea_orm::entity::prelude::*;
 
+/// What kind of interaction an activity records.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityType {
+    Note,
+    Call,
+    Email,
+    Meeting,
+}
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "activities")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// `note`, `call`, `email` or `meeting`.
-    pub kind: String,
+    pub kind: ActivityType,
     pub subject: String,
     pub body: Option<String>,
     pub deal_id: Option<Uuid>,

@@ -1,5 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+/// Whether a deal in a stage is still open, or closed as won or lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
+pub enum StageKind {
+    Open,
+    Won,
+    Lost,
+}
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "pipeline_stages")]
 pub struct Model {
@@ -9,8 +18,7 @@ pub struct Model {
     pub name: String,
     pub position: i32,
     pub probability: i32,
-    /// `open`, `won` or `lost`.
-    pub kind: String,
+    pub kind: StageKind,
     pub created_at: DateTimeUtc,
 }
 

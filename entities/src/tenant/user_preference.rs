@@ -1,13 +1,21 @@
 use sea_orm::entity::prelude::*;
 
+/// How often the activity digest email goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
+pub enum Digest {
+    Daily,
+    Weekly,
+    Never,
+}
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "user_preferences")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: Uuid,
     pub email_notifications: bool,
-    /// `daily`, `weekly` or `never`.
-    pub digest: String,
+    pub digest: Digest,
     /// `None` follows the organization's timezone.
     pub timezone: Option<String>,
     /// `None` follows the organization's locale.

@@ -4,9 +4,9 @@
 use crm_platform::ids::{SessionId, UserId};
 use crm_platform::password::{check_password_rules, hash_password, verify_password};
 use crm_platform::sessions::SessionStore;
+use crm_platform::sign_out::SignOut;
 use crm_platform::{ApiError, ApiResult, Db, TenantId, text};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use uuid::Uuid;
 
 pub async fn update_name(db: &Db, user: UserId, name: &str) -> ApiResult<()> {
     let name = text::required("name", name, 200)?;
@@ -50,34 +50,5 @@ pub async fn change_password(
             [user.0.into(), hash.into()],
         ))
         .await?;
-    end_sessions_everywhere(db, sessions, user, Some(keep)).await
-}
-
-/// Ends every session and refresh family of `user` in every organization, except `keep`.
-pub async fn end_sessions_everywhere(
-    db: &Db,
-    sessions: &SessionStore,
-    user: UserId,
-    keep: Option<(TenantId, SessionId)>,
-) -> ApiResult<()> {
-    let kept = keep.map(|(_, sid)| sid.0);
-    let tenants = db
-        .conn()
-        .query_all(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "WITH revoked AS (
-                 UPDATE crm.refresh_tokens SET revoked_at = now()
-                 WHERE user_id = $1 AND session_id IS DISTINCT FROM $2 AND revoked_at IS NULL)
-             SELECT tenant_id FROM crm.memberships WHERE user_id = $1",
-            [user.0.into(), kept.into()],
-        ))
-        .await?;
-    for row in tenants {
-        let tenant: Uuid = row.try_get("", "tenant_id")?;
-        sessions.revoke_all(TenantId(tenant), user).await?;
-    }
-    if let Some((tenant, sid)) = keep {
-        sessions.open(tenant, user, sid).await?;
-    }
-    Ok(())
+    SignOut::Person { user, keep: Some(keep) }.apply(db, sessions).await
 }

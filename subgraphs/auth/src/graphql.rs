@@ -1,16 +1,19 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use crm_entities::events::identity::UserLoggedIn;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::{SessionId, UserId};
+use crm_platform::sign_out::SignOut;
 use crm_platform::{ApiError, Caller, Role, Services, TenantId};
 use uuid::Uuid;
 
 use crate::keys::AuthKeys;
 use crate::login::login;
 use crate::tokens::issue_access_token;
-use crate::users::{MemberLoader, MemberRow, find_member};
+use crate::users::MemberLoader;
 use crate::{account, refresh, reset, throttle};
+use crm_entities::global::member::{self, Member};
 use crm_platform::client_address::ClientAddress;
 
 /// A person, as a member of the caller's organization.
@@ -25,10 +28,9 @@ pub struct User {
     pub role: Role,
 }
 
-impl From<MemberRow> for User {
-    fn from(row: MemberRow) -> Self {
-        let role = row.role();
-        Self { id: row.id.into(), email: row.email, name: row.name, role }
+impl From<Member> for User {
+    fn from(row: Member) -> Self {
+        Self { id: row.id.into(), email: row.email, name: row.name, role: row.role }
     }
 }
 
@@ -79,18 +81,19 @@ impl MutationRoot {
     /// Ends this session: its access token stops working on every subgraph at once.
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let caller = Caller::of(ctx)?;
-        let sessions = &Services::of(ctx)?.sessions;
-        sessions.revoke(caller.tenant(), caller.user(), caller.claims.sid).await.map_err(ApiError::from)?;
-        refresh::revoke_session(&Services::of(ctx)?.db, caller.claims.sid).await?;
+        let services = Services::of(ctx)?;
+        let this =
+            SignOut::Session { tenant: caller.tenant(), user: caller.user(), session: caller.claims.sid };
+        this.apply(&services.db, &services.sessions).await?;
         Ok(true)
     }
 
     /// Ends every session of the caller in this organization.
     async fn logout_all(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let caller = Caller::of(ctx)?;
-        let sessions = &Services::of(ctx)?.sessions;
-        sessions.revoke_all(caller.tenant(), caller.user()).await.map_err(ApiError::from)?;
-        refresh::revoke_member(&Services::of(ctx)?.db, caller.tenant(), caller.user()).await?;
+        let services = Services::of(ctx)?;
+        let everywhere = SignOut::Member { tenant: caller.tenant(), user: caller.user() };
+        everywhere.apply(&services.db, &services.sessions).await?;
         Ok(true)
     }
 
@@ -101,12 +104,8 @@ impl MutationRoot {
         throttle::count_attempt(&services.kv, &input.subdomain, &input.email, client).await?;
         let membership = login(&services.db, &input.email, input.password, &input.subdomain).await?;
         throttle::clear(&services.kv, &input.subdomain, &input.email).await?;
-        let event = Envelope::new(
-            membership.tenant,
-            Some(UserId(membership.member.id)),
-            "user.login",
-            serde_json::json!({ "user_id": membership.member.id }),
-        );
+        let user = UserId(membership.member.id);
+        let event = Envelope::new(membership.tenant, Some(user), &UserLoggedIn { user_id: user })?;
         events::enqueue(services.db.conn(), &event).await?;
         Ok(start_session(ctx, membership.member, membership.tenant, membership.role).await?)
     }
@@ -160,10 +159,11 @@ impl MutationRoot {
             .map_err(|_| ApiError::bad_input("tenantId", "tenantId is not a valid organization id"))?;
         let services = Services::of(ctx)?;
         // Not a member looks like no such organization.
-        let member = find_member(&services.db, target, caller.user().0)
-            .await?
+        let member = member::find(services.db.conn(), target, caller.user().0)
+            .await
+            .map_err(ApiError::from)?
             .ok_or(ApiError::NotFound("organization"))?;
-        let role = member.role();
+        let role = member.role;
         Ok(start_session(ctx, member, target, role).await?)
     }
 
@@ -176,8 +176,9 @@ impl MutationRoot {
         let caller = Caller::of(ctx)?;
         let services = Services::of(ctx)?;
         account::update_name(&services.db, caller.user(), &input.name).await?;
-        let member = find_member(&services.db, caller.tenant(), caller.user().0)
-            .await?
+        let member = member::find(services.db.conn(), caller.tenant(), caller.user().0)
+            .await
+            .map_err(ApiError::from)?
             .ok_or(ApiError::Unauthenticated)?;
         Ok(member.into())
     }
@@ -206,8 +207,9 @@ impl MutationRoot {
     async fn refresh_token(&self, ctx: &Context<'_>, token: String) -> async_graphql::Result<AuthPayload> {
         let services = Services::of(ctx)?;
         let rotation = refresh::rotate(&services.db, &services.sessions, &token).await?;
-        let member = find_member(&services.db, rotation.tenant, rotation.user.0)
-            .await?
+        let member = member::find(services.db.conn(), rotation.tenant, rotation.user.0)
+            .await
+            .map_err(ApiError::from)?
             .ok_or(ApiError::Unauthenticated)?;
         Ok(sign(ctx, member, rotation.tenant, rotation.role, rotation.session, rotation.refresh_token)
             .await?)
@@ -241,7 +243,7 @@ pub struct ChangePasswordInput {
 /// Opens a new session (and refresh family) for a member and signs its first tokens.
 async fn start_session(
     ctx: &Context<'_>,
-    member: MemberRow,
+    member: Member,
     tenant: TenantId,
     role: Role,
 ) -> crm_platform::ApiResult<AuthPayload> {
@@ -256,7 +258,7 @@ async fn start_session(
 /// Signs an access token for the session and assembles the payload.
 async fn sign(
     ctx: &Context<'_>,
-    member: MemberRow,
+    member: Member,
     tenant: TenantId,
     role: Role,
     sid: SessionId,

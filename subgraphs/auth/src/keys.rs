@@ -13,6 +13,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use crm_entities::global::signing_key;
 use crm_platform::config::MAX_ACCESS_TTL_SECS;
 use crm_platform::{ApiError, ApiResult, Db};
 use ed25519_dalek::SigningKey;
@@ -22,7 +23,10 @@ use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
     OctetKeyPairType, PublicKeyUse,
 };
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryOrder, Statement, TransactionTrait};
+
+/// A key as stored.
+type StoredKey = signing_key::Model;
 
 /// How long a new key is published before it signs: longer than the router's JWKS poll (30 s)
 /// and the verifiers' refetch interval.
@@ -54,14 +58,6 @@ pub struct AuthKeys {
     db: Db,
 }
 
-#[derive(FromQueryResult)]
-struct StoredKey {
-    kid: String,
-    private_key: Vec<u8>,
-    public_key: Vec<u8>,
-    activates_at: DateTime<Utc>,
-}
-
 impl AuthKeys {
     pub fn new(db: Db) -> Self {
         Self { db }
@@ -69,10 +65,10 @@ impl AuthKeys {
 
     /// The current keyring; the very first call on an empty database creates the first key.
     pub async fn keyring(&self) -> ApiResult<Keyring> {
-        let mut stored = load(&self.db).await?;
+        let mut stored = load(self.db.conn()).await?;
         if stored.is_empty() {
             create(self.db.conn(), Utc::now()).await?;
-            stored = load(&self.db).await?;
+            stored = load(self.db.conn()).await?;
         }
         keyring(&stored, Utc::now())
     }
@@ -80,14 +76,12 @@ impl AuthKeys {
 
 /// Newest first. Keys past their retention are deleted by [`rotate_if_due`], but are filtered
 /// here too so a late prune never keeps one published.
-async fn load(db: &Db) -> ApiResult<Vec<StoredKey>> {
-    Ok(StoredKey::find_by_statement(Statement::from_string(
-        DbBackend::Postgres,
-        "SELECT kid, private_key, public_key, activates_at FROM crm.signing_keys
-         ORDER BY activates_at DESC, kid",
-    ))
-    .all(db.conn())
-    .await?)
+async fn load(conn: &impl ConnectionTrait) -> Result<Vec<StoredKey>, DbErr> {
+    signing_key::Entity::find()
+        .order_by_desc(signing_key::Column::ActivatesAt)
+        .order_by_asc(signing_key::Column::Kid)
+        .all(conn)
+        .await
 }
 
 fn keyring(stored: &[StoredKey], now: DateTime<Utc>) -> ApiResult<Keyring> {
@@ -168,13 +162,7 @@ pub async fn rotate_if_due(db: &Db, every: Duration, force: Option<Activation>) 
     ))
     .await?;
     let now = Utc::now();
-    let stored = StoredKey::find_by_statement(Statement::from_string(
-        DbBackend::Postgres,
-        "SELECT kid, private_key, public_key, activates_at FROM crm.signing_keys
-         ORDER BY activates_at DESC, kid",
-    ))
-    .all(&txn)
-    .await?;
+    let stored = load(&txn).await?;
     let active_since = stored.iter().find(|key| key.activates_at <= now).map(|key| key.activates_at);
     let waiting = stored.iter().any(|key| key.activates_at > now);
     let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
@@ -254,7 +242,13 @@ mod tests {
     use super::*;
 
     fn key(kid: &str, activates_at: DateTime<Utc>) -> StoredKey {
-        StoredKey { kid: kid.to_owned(), private_key: Vec::new(), public_key: Vec::new(), activates_at }
+        StoredKey {
+            kid: kid.to_owned(),
+            private_key: Vec::new(),
+            public_key: Vec::new(),
+            created_at: activates_at,
+            activates_at,
+        }
     }
 
     fn kids(keys: Vec<&StoredKey>) -> Vec<&str> {

@@ -29,7 +29,7 @@ pub use keys::AuthKeys;
 pub type AuthSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "auth", default_port: 8080, routes, background: Some(rotate_signing_keys) };
+    Subgraph { name: "auth", default_port: 8080, routes, sdl, background: Some(rotate_signing_keys) };
 
 /// Replaces the signing key on the configured schedule (see `keys`).
 fn rotate_signing_keys(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
@@ -41,6 +41,10 @@ fn rotate_signing_keys(services: Services, shutdown: CancellationToken) -> BoxFu
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+}
+
+fn sdl() -> String {
+    crm_platform::graphql::federation_sdl(schema_builder(Environment::Development))
 }
 
 fn routes(services: &Services) -> axum::Router {

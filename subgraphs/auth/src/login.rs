@@ -1,15 +1,16 @@
 //! `login`: one answer for every failure, and the same work whether or not the account exists.
 
+use chrono::{DateTime, Utc};
 use crm_platform::password::{MAX_PASSWORD_BYTES, hash_password, needs_rehash, verify_password};
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 use uuid::Uuid;
 
-use crate::users::MemberRow;
+use crm_entities::global::member::Member;
 
 pub struct Membership {
-    pub member: MemberRow,
+    pub member: Member,
     pub tenant: TenantId,
     pub role: Role,
 }
@@ -20,7 +21,8 @@ struct LoginRow {
     email: String,
     name: String,
     tenant_id: Uuid,
-    role: String,
+    role: Role,
+    joined_at: DateTime<Utc>,
     password_hash: String,
 }
 
@@ -33,7 +35,8 @@ pub async fn login(db: &Db, email: &str, password: String, subdomain: &str) -> A
         Some(email) if password.len() <= MAX_PASSWORD_BYTES => {
             LoginRow::find_by_statement(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT u.id AS user_id, u.email, u.name, t.id AS tenant_id, m.role, u.password_hash
+                "SELECT u.id AS user_id, u.email, u.name, t.id AS tenant_id, m.role, m.created_at AS joined_at,
+                        u.password_hash
                  FROM crm.users u
                  JOIN crm.memberships m ON m.user_id = u.id
                  JOIN crm.tenants t ON t.id = m.tenant_id
@@ -59,7 +62,12 @@ pub async fn login(db: &Db, email: &str, password: String, subdomain: &str) -> A
             ))
             .await?;
     }
-    let role = Role::parse(&row.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role")))?;
-    let member = MemberRow { id: row.user_id, email: row.email, name: row.name, role: row.role };
-    Ok(Membership { member, tenant: TenantId(row.tenant_id), role })
+    let member = Member {
+        id: row.user_id,
+        email: row.email,
+        name: row.name,
+        role: row.role,
+        joined_at: row.joined_at,
+    };
+    Ok(Membership { member, tenant: TenantId(row.tenant_id), role: row.role })
 }

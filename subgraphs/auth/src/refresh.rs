@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crm_entities::global::refresh_token;
 use crm_platform::ids::{SessionId, UserId};
 use crm_platform::sessions::SessionStore;
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use rand::RngCore;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -60,38 +63,28 @@ pub struct Rotation {
     pub refresh_token: String,
 }
 
-#[derive(FromQueryResult)]
-struct Spent {
-    family_id: Uuid,
-    session_id: Uuid,
-    user_id: Uuid,
-    tenant_id: Uuid,
-}
-
 /// Spends `presented` and issues its successor, or refuses; a reused token revokes its family.
 #[tracing::instrument(skip_all)]
 pub async fn rotate(db: &Db, sessions: &SessionStore, presented: &str) -> ApiResult<Rotation> {
     let presented_hash = hash(presented);
     let txn = db.conn().begin().await?;
-    let spent = Spent::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE crm.refresh_tokens SET used_at = now()
-         WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-         RETURNING family_id, session_id, user_id, tenant_id",
-        [presented_hash.clone().into()],
-    ))
-    .one(&txn)
-    .await?;
-
-    let Some(spent) = spent else {
-        let reused = Spent::find_by_statement(Statement::from_sql_and_values(
+    let spent = refresh_token::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT family_id, session_id, user_id, tenant_id FROM crm.refresh_tokens
-             WHERE token_hash = $1 AND used_at IS NOT NULL AND revoked_at IS NULL",
-            [presented_hash.into()],
+            "UPDATE crm.refresh_tokens SET used_at = now()
+             WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+             RETURNING *",
+            [presented_hash.clone().into()],
         ))
         .one(&txn)
         .await?;
+
+    let Some(spent) = spent else {
+        let reused = refresh_token::Entity::find_by_id(presented_hash)
+            .filter(refresh_token::Column::UsedAt.is_not_null())
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .one(&txn)
+            .await?;
         if let Some(reused) = reused {
             tracing::warn!(tenant.id = %reused.tenant_id, family = %reused.family_id, "refresh token reused; revoking its family");
             revoke_family(&txn, reused.family_id).await?;
@@ -112,8 +105,8 @@ pub async fn rotate(db: &Db, sessions: &SessionStore, presented: &str) -> ApiRes
             [tenant.0.into(), user.0.into()],
         ))
         .await?
-        .and_then(|row| row.try_get::<String>("", "role").ok())
-        .and_then(|role| Role::parse(&role));
+        .map(|row| row.try_get::<Role>("", "role"))
+        .transpose()?;
     // A removed member or an ended session cannot be revived by a refresh.
     let alive = role.is_some() && sessions.touch(tenant, user, session).await?;
     let Some(role) = role.filter(|_| alive) else {
@@ -133,30 +126,5 @@ async fn revoke_family(conn: &impl ConnectionTrait, family: Uuid) -> ApiResult<(
         [family.into()],
     ))
     .await?;
-    Ok(())
-}
-
-/// Revokes the refresh tokens of one session (logout).
-pub async fn revoke_session(db: &Db, session: SessionId) -> ApiResult<()> {
-    db.conn()
-        .execute(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE crm.refresh_tokens SET revoked_at = now() WHERE session_id = $1 AND revoked_at IS NULL",
-            [session.0.into()],
-        ))
-        .await?;
-    Ok(())
-}
-
-/// Revokes every refresh token of a member (logout everywhere).
-pub async fn revoke_member(db: &Db, tenant: TenantId, user: UserId) -> ApiResult<()> {
-    db.conn()
-        .execute(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE crm.refresh_tokens SET revoked_at = now()
-             WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-            [tenant.0.into(), user.0.into()],
-        ))
-        .await?;
     Ok(())
 }

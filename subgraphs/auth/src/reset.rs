@@ -7,17 +7,18 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crm_entities::events::identity::{PasswordReset, PasswordResetRequested};
+use crm_entities::global::password_reset;
 use crm_platform::events::{self, Envelope};
 
-use crate::account::end_sessions_everywhere;
 use crm_platform::ids::UserId;
 use crm_platform::password::{check_password_rules, hash_password};
 use crm_platform::sessions::SessionStore;
+use crm_platform::sign_out::SignOut;
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Db, TenantId};
 use rand::RngCore;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
-use serde_json::json;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement, TransactionTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -65,21 +66,12 @@ pub async fn request(db: &Db, app_base_url: &str, email: &str, subdomain: &str) 
     ))
     .await?;
     let link = format!("{app_base_url}/reset-password?token={token}");
-    let event = Envelope::new(
-        TenantId(account.tenant_id),
-        Some(UserId(account.user_id)),
-        "user.password_reset_requested",
-        json!({ "user_id": account.user_id, "email": account.email, "reset_url": link }),
-    );
+    let user = UserId(account.user_id);
+    let requested = PasswordResetRequested { user_id: user, email: account.email, reset_url: link };
+    let event = Envelope::new(TenantId(account.tenant_id), Some(user), &requested)?;
     events::enqueue(&txn, &event).await?;
     txn.commit().await?;
     Ok(())
-}
-
-#[derive(FromQueryResult)]
-struct Claimed {
-    user_id: Uuid,
-    tenant_id: Uuid,
 }
 
 /// Completes a reset: one use of a live token sets the password and ends every session.
@@ -87,16 +79,17 @@ pub async fn complete(db: &Db, sessions: &SessionStore, token: &str, new_passwor
     check_password_rules(&new_password)?;
     let hash = hash_password(new_password).await?;
     let txn = db.conn().begin().await?;
-    let claimed = Claimed::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE crm.password_resets SET used_at = now()
-         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-         RETURNING user_id, tenant_id",
-        [Sha256::digest(token.as_bytes()).to_vec().into()],
-    ))
-    .one(&txn)
-    .await?
-    .ok_or_else(|| ApiError::bad_input("token", "this reset link is invalid, used or expired"))?;
+    let claimed = password_reset::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE crm.password_resets SET used_at = now()
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+             RETURNING *",
+            [Sha256::digest(token.as_bytes()).to_vec().into()],
+        ))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::bad_input("token", "this reset link is invalid, used or expired"))?;
     txn.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE crm.users SET password_hash = $2 WHERE id = $1",
@@ -104,13 +97,8 @@ pub async fn complete(db: &Db, sessions: &SessionStore, token: &str, new_passwor
     ))
     .await?;
     let user = UserId(claimed.user_id);
-    let event = Envelope::new(
-        TenantId(claimed.tenant_id),
-        Some(user),
-        "user.password_reset",
-        json!({ "user_id": user }),
-    );
+    let event = Envelope::new(TenantId(claimed.tenant_id), Some(user), &PasswordReset { user_id: user })?;
     events::enqueue(&txn, &event).await?;
     txn.commit().await?;
-    end_sessions_everywhere(db, sessions, user, None).await
+    SignOut::Person { user, keep: None }.apply(db, sessions).await
 }

@@ -36,10 +36,16 @@ pub async fn count_attempt(
     email: &str,
     client: Option<ClientAddress>,
 ) -> ApiResult<()> {
-    let mut limits = vec![Limit { key: format!("login:{}", account(subdomain, email)), max: ACCOUNT_LIMIT }];
-    limits.extend(
-        client.map(|c| Limit { key: format!("login-address:{}", address_bucket(c)), max: ADDRESS_LIMIT }),
-    );
+    let mut limits = vec![Limit {
+        what: "sign-in attempts for this account",
+        key: format!("login:{}", account(subdomain, email)),
+        max: ACCOUNT_LIMIT,
+    }];
+    limits.extend(client.map(|c| Limit {
+        what: "sign-in attempts from this address",
+        key: format!("login-address:{}", address_bucket(c)),
+        max: ADDRESS_LIMIT,
+    }));
     hit(kv, &limits, WINDOW).await
 }
 
@@ -52,16 +58,24 @@ pub async fn clear(kv: &Kv, subdomain: &str, email: &str) -> ApiResult<()> {
 
 pub async fn count_reset_request(kv: &Kv, client: Option<ClientAddress>) -> ApiResult<()> {
     let Some(client) = client else { return Ok(()) };
-    let limit = Limit { key: format!("reset-address:{}", address_bucket(client)), max: RESET_ADDRESS_LIMIT };
+    let limit = Limit {
+        what: "password reset requests from this address",
+        key: format!("reset-address:{}", address_bucket(client)),
+        max: RESET_ADDRESS_LIMIT,
+    };
     hit(kv, &[limit], WINDOW).await
 }
 
 /// Whether one more reset email may go to this account now.
 pub async fn reset_email_allowed(kv: &Kv, subdomain: &str, email: &str) -> ApiResult<bool> {
-    let limit = Limit { key: format!("reset:{}", account(subdomain, email)), max: RESET_ACCOUNT_LIMIT };
+    let limit = Limit {
+        what: "password reset emails for this account",
+        key: format!("reset:{}", account(subdomain, email)),
+        max: RESET_ACCOUNT_LIMIT,
+    };
     match hit(kv, &[limit], WINDOW).await {
         Ok(()) => Ok(true),
-        Err(ApiError::Throttled { .. }) => Ok(false),
+        Err(ApiError::RateLimited { .. }) => Ok(false),
         Err(err) => Err(err),
     }
 }

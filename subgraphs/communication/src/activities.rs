@@ -5,18 +5,19 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use chrono::{DateTime, Utc};
-use crm_entities::tenant::activity;
+use crm_entities::events::communication::ActivityLogged;
+use crm_entities::ids::{ActivityId, ContactId, DealId};
+use crm_entities::tenant::activity::{self, ActivityType};
 use crm_platform::error::{is_foreign_key_violation, violated_constraint};
 use crm_platform::events::{self, Envelope};
-use crm_platform::ids::{ActivityId, ContactId, DealId, UserId};
+use crm_platform::ids::UserId;
 use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
 use sea_orm::{ActiveModelTrait, DbBackend, DbErr, EntityTrait, Set, Statement};
-use serde_json::json;
 use uuid::Uuid;
 
 pub struct NewActivity {
     /// `note`, `call`, `email` or `meeting`.
-    pub kind: &'static str,
+    pub kind: ActivityType,
     pub subject: String,
     pub body: Option<String>,
     pub deal: Option<DealId>,
@@ -31,7 +32,7 @@ pub async fn log_activity(tx: &TenantTx, actor: UserId, new: NewActivity) -> Api
     }
     let model = activity::ActiveModel {
         id: Set(ActivityId::new().0),
-        kind: Set(new.kind.to_owned()),
+        kind: Set(new.kind),
         subject: Set(new.subject),
         body: Set(new.body),
         deal_id: Set(new.deal.map(|d| d.0)),
@@ -42,12 +43,13 @@ pub async fn log_activity(tx: &TenantTx, actor: UserId, new: NewActivity) -> Api
     .insert(&**tx)
     .await
     .map_err(reference_error)?;
-    let event = Envelope::new(
-        tx.tenant(),
-        Some(actor),
-        "activity.logged",
-        json!({ "activity_id": model.id, "deal_id": model.deal_id, "contact_id": model.contact_id, "type": model.kind }),
-    );
+    let logged = ActivityLogged {
+        activity_id: ActivityId(model.id),
+        deal_id: model.deal_id.map(DealId),
+        contact_id: model.contact_id.map(ContactId),
+        activity_type: model.kind,
+    };
+    let event = Envelope::new(tx.tenant(), Some(actor), &logged)?;
     events::enqueue(&**tx, &event).await?;
     Ok(model)
 }

@@ -13,10 +13,14 @@ pub use graphql::{MutationRoot, QueryRoot};
 pub type CommunicationSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "communication", default_port: 8084, routes, background: None };
+    Subgraph { name: "communication", default_port: 8084, routes, sdl, background: None };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+}
+
+fn sdl() -> String {
+    crm_platform::graphql::federation_sdl(schema_builder(Environment::Development))
 }
 
 fn routes(services: &Services) -> axum::Router {

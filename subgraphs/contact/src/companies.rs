@@ -1,13 +1,14 @@
 //! Companies: creation, pages, and batched lookups by id.
 
 use chrono::Utc;
+use crm_entities::events::contact::CompanyCreated;
+use crm_entities::ids::CompanyId;
 use crm_entities::tenant::company;
 use crm_platform::events::{self, Envelope};
-use crm_platform::ids::{CompanyId, UserId};
+use crm_platform::ids::UserId;
 use crm_platform::pagination::{PageRequest, split_page};
 use crm_platform::{ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use serde_json::json;
 
 pub struct NewCompany {
     pub name: String,
@@ -26,7 +27,7 @@ pub async fn create_company(tx: &TenantTx, actor: UserId, new: NewCompany) -> Ap
     }
     .insert(&**tx)
     .await?;
-    let event = Envelope::new(tx.tenant(), Some(actor), "company.created", json!({ "company_id": model.id }));
+    let event = Envelope::new(tx.tenant(), Some(actor), &CompanyCreated { company_id: CompanyId(model.id) })?;
     events::enqueue(&**tx, &event).await?;
     Ok(model)
 }

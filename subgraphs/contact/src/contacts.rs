@@ -1,10 +1,12 @@
 //! Contacts: creation (with its `contact.created` event), pages, and batched lookups by id.
 
 use chrono::Utc;
+use crm_entities::events::contact::ContactCreated;
+use crm_entities::ids::{CompanyId, ContactId};
 use crm_entities::tenant::contact;
 use crm_platform::error::{is_foreign_key_violation, is_unique_violation};
 use crm_platform::events::{self, Envelope};
-use crm_platform::ids::{CompanyId, ContactId, UserId};
+use crm_platform::ids::UserId;
 use crm_platform::pagination::{PageRequest, split_page};
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, TenantTx};
@@ -69,7 +71,7 @@ pub async fn create_contact(tx: &TenantTx, actor: UserId, new: NewContact) -> Ap
             err.into()
         }
     })?;
-    let event = Envelope::new(tx.tenant(), Some(actor), "contact.created", json!({ "contact_id": model.id }));
+    let event = Envelope::new(tx.tenant(), Some(actor), &ContactCreated { contact_id: ContactId(model.id) })?;
     events::enqueue(&**tx, &event).await?;
     Ok(model)
 }

@@ -13,10 +13,15 @@ pub use graphql::{MutationRoot, QueryRoot};
 
 pub type ContactSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph = Subgraph { name: "contact", default_port: 8082, routes, background: None };
+pub const SUBGRAPH: Subgraph =
+    Subgraph { name: "contact", default_port: 8082, routes, sdl, background: None };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+}
+
+fn sdl() -> String {
+    crm_platform::graphql::federation_sdl(schema_builder(Environment::Development))
 }
 
 fn routes(services: &Services) -> axum::Router {

@@ -5,10 +5,13 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use chrono::Utc;
-use crm_entities::tenant::{deal, deal_contact, pipeline_stage};
+use crm_entities::events::deal::{ClosedLost, ClosedWon, DealCreated, StageChanged};
+use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
+use crm_entities::tenant::pipeline_stage::{self, StageKind};
+use crm_entities::tenant::{deal, deal_contact};
 use crm_platform::error::is_foreign_key_violation;
 use crm_platform::events::{self, Envelope};
-use crm_platform::ids::{CompanyId, ContactId, DealId, PipelineId, StageId, UserId};
+use crm_platform::ids::UserId;
 use crm_platform::pagination::{PageRequest, split_page};
 use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
@@ -17,12 +20,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::pipelines::starting_stage;
 
-pub const STAGE_CHANGED: &str = "deal.stage_changed";
 pub const MAX_DEAL_CONTACTS: usize = 50;
 
 pub struct NewDeal {
@@ -33,15 +33,6 @@ pub struct NewDeal {
     pub stage: Option<StageId>,
     pub contacts: Vec<ContactId>,
     pub company: Option<CompanyId>,
-}
-
-/// Payload of `deal.stage_changed`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct StageChanged {
-    pub deal_id: DealId,
-    pub pipeline_id: PipelineId,
-    pub from_stage_id: StageId,
-    pub to_stage_id: StageId,
 }
 
 /// ISO 4217 codes are three uppercase letters.
@@ -95,7 +86,7 @@ pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResul
             reference_error(err, "deal_contacts_contact_id_fkey", "contactIds", "contact not found")
         })?;
     }
-    let event = Envelope::new(tx.tenant(), Some(actor), "deal.created", json!({ "deal_id": deal.id }));
+    let event = Envelope::new(tx.tenant(), Some(actor), &DealCreated { deal_id: DealId(deal.id) })?;
     events::enqueue(&**tx, &event).await?;
     Ok(deal)
 }
@@ -134,15 +125,14 @@ pub async fn move_deal(tx: &TenantTx, actor: UserId, id: DealId, stage: StageId)
         from_stage_id: StageId(from),
         to_stage_id: StageId(target.id),
     };
-    let data = serde_json::to_value(&changed).map_err(ApiError::internal)?;
-    events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), STAGE_CHANGED, data.clone())).await?;
-    let closing = match target.kind.as_str() {
-        "won" => Some("deal.closed_won"),
-        "lost" => Some("deal.closed_lost"),
-        _ => None,
+    let closing = match target.kind {
+        StageKind::Won => Some(Envelope::new(tx.tenant(), Some(actor), &ClosedWon(changed.clone()))?),
+        StageKind::Lost => Some(Envelope::new(tx.tenant(), Some(actor), &ClosedLost(changed.clone()))?),
+        StageKind::Open => None,
     };
-    if let Some(event_type) = closing {
-        events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), event_type, data)).await?;
+    events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), &changed)?).await?;
+    if let Some(closed) = closing {
+        events::enqueue(&**tx, &closed).await?;
     }
     Ok(moved)
 }

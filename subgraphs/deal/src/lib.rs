@@ -13,11 +13,15 @@ pub use graphql::{MutationRoot, QueryRoot, SubscriptionRoot};
 
 pub type DealSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-pub const SUBGRAPH: Subgraph = Subgraph { name: "deal", default_port: 8083, routes, background: None };
+pub const SUBGRAPH: Subgraph = Subgraph { name: "deal", default_port: 8083, routes, sdl, background: None };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, SubscriptionRoot), environment)
         .enable_subscription_in_federation()
+}
+
+fn sdl() -> String {
+    crm_platform::graphql::federation_sdl(schema_builder(Environment::Development))
 }
 
 fn routes(services: &Services) -> axum::Router {

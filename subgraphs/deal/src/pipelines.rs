@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
+use crm_entities::ids::{PipelineId, StageId};
 use crm_entities::tenant::{pipeline, pipeline_stage};
-use crm_platform::ids::{PipelineId, StageId};
 use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};

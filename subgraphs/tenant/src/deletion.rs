@@ -5,15 +5,15 @@
 
 use std::time::Duration;
 
+use crm_entities::events::tenancy::TenantDeleted;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
 use crm_platform::kv::Kv;
 use crm_platform::sessions::SessionStore;
+use crm_platform::sign_out::SignOut;
 use crm_platform::{ApiError, ApiResult, Db, Role, Services, TenantId};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 pub async fn delete_organization(
     db: &Db,
@@ -38,23 +38,18 @@ pub async fn delete_organization(
     if confirm_subdomain.trim() != subdomain {
         return Err(ApiError::bad_input("confirmSubdomain", "type the organization's subdomain to confirm"));
     }
-    let members = txn
-        .query_all(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "WITH deleted AS (UPDATE crm.tenants SET deleted_at = now() WHERE id = $1),
-                  revoked AS (UPDATE crm.refresh_tokens SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL)
-             SELECT user_id FROM crm.memberships WHERE tenant_id = $1",
-            [tenant.0.into()],
-        ))
-        .await?;
-    let event = Envelope::new(tenant, Some(actor.0), "tenant.deleted", json!({ "tenant_id": tenant }));
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE crm.tenants SET deleted_at = now() WHERE id = $1",
+        [tenant.0.into()],
+    ))
+    .await?;
+    let everyone = SignOut::Organization(tenant);
+    everyone.revoke_refresh_tokens(&txn).await?;
+    let event = Envelope::new(tenant, Some(actor.0), &TenantDeleted { tenant_id: tenant })?;
     events::enqueue(&txn, &event).await?;
     txn.commit().await?;
-    for row in members {
-        let user: Uuid = row.try_get("", "user_id")?;
-        sessions.revoke_all(tenant, UserId(user)).await?;
-    }
-    Ok(())
+    everyone.end_sessions(db, sessions).await
 }
 
 /// Purges organizations deleted more than `retention` ago; returns how many.

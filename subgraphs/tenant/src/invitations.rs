@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
+use crm_entities::events::tenancy::{UserInvited, UserJoined};
+use crm_entities::global::tenant::Plan;
+use crm_entities::global::{invitation, membership, user};
 use crm_platform::error::is_unique_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
@@ -15,30 +18,15 @@ use crm_platform::password::{check_password_rules, hash_password, verify_passwor
 use crm_platform::text::{self, EmailAddress};
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use rand::RngCore;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, TransactionTrait};
-use serde_json::json;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement, TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const INVITATION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// Members plus open invitations a plan allows.
-pub fn seat_limit(plan: &str) -> i64 {
-    match plan {
-        "free" => 5,
-        "team" => 50,
-        _ => 1_000,
-    }
-}
-
-#[derive(Clone, Debug, FromQueryResult)]
-pub struct InvitationRow {
-    pub id: Uuid,
-    pub email: String,
-    pub role: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
 
 const OPEN: &str = "accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
      AND tenant_id IN (SELECT id FROM crm.tenants WHERE deleted_at IS NULL)";
@@ -52,7 +40,7 @@ pub async fn invite(
     inviter: (UserId, Role),
     email: &EmailAddress,
     role: Role,
-) -> ApiResult<InvitationRow> {
+) -> ApiResult<invitation::Model> {
     if role == Role::Owner && inviter.1 != Role::Owner {
         return Err(ApiError::Forbidden("only an owner can invite another owner".to_owned()));
     }
@@ -73,16 +61,17 @@ pub async fn invite(
         ))
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
-    let plan: String = seats.try_get("", "plan")?;
+    let plan: Plan = seats.try_get("", "plan")?;
     let used: i64 = seats.try_get("", "used")?;
     let already_member: bool = seats.try_get("", "already_member")?;
     if already_member {
         return Err(ApiError::Conflict("this person is already a member".to_owned()));
     }
-    if used >= seat_limit(&plan) {
+    if used >= plan.seat_limit() {
         return Err(ApiError::PaymentRequired(format!(
-            "the {plan} plan allows {} members and open invitations; upgrade to invite more",
-            seat_limit(&plan)
+            "the {} plan allows {} members and open invitations; upgrade to invite more",
+            plan.to_value(),
+            plan.seat_limit()
         )));
     }
     // Expired invitations to this address no longer count; close them so the new one can open.
@@ -96,54 +85,50 @@ pub async fn invite(
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    let row = InvitationRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO crm.invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at)
+    let row = invitation::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO crm.invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
-         RETURNING id, email, role, created_at, expires_at",
-        [
-            Uuid::now_v7().into(),
-            tenant.0.into(),
-            email.as_str().into(),
-            role.as_str().into(),
-            Sha256::digest(token.as_bytes()).to_vec().into(),
-            inviter.0.0.into(),
-            (INVITATION_TTL.as_secs() as f64).into(),
-        ],
-    ))
-    .one(&txn)
-    .await
-    .map_err(|err| {
-        if is_unique_violation(&err, "invitations_open_key") {
-            ApiError::Conflict("this address already has an open invitation".to_owned())
-        } else {
-            err.into()
-        }
-    })?
-    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("insert returned nothing")))?;
+         RETURNING *",
+            [
+                Uuid::now_v7().into(),
+                tenant.0.into(),
+                email.as_str().into(),
+                role.into(),
+                Sha256::digest(token.as_bytes()).to_vec().into(),
+                inviter.0.0.into(),
+                (INVITATION_TTL.as_secs() as f64).into(),
+            ],
+        ))
+        .one(&txn)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err, "invitations_open_key") {
+                ApiError::Conflict("this address already has an open invitation".to_owned())
+            } else {
+                err.into()
+            }
+        })?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("insert returned nothing")))?;
     let link = format!("{app_base_url}/accept-invitation?token={token}");
-    let event = Envelope::new(
-        tenant,
-        Some(inviter.0),
-        "tenant.user_invited",
-        json!({ "invitation_id": row.id, "email": row.email, "role": row.role, "accept_url": link }),
-    );
+    let invited =
+        UserInvited { invitation_id: row.id, email: row.email.clone(), role: row.role, accept_url: link };
+    let event = Envelope::new(tenant, Some(inviter.0), &invited)?;
     events::enqueue(&txn, &event).await?;
     txn.commit().await?;
     Ok(row)
 }
 
-pub async fn list_open(db: &Db, tenant: TenantId) -> ApiResult<Vec<InvitationRow>> {
-    Ok(InvitationRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!(
-            "SELECT id, email, role, created_at, expires_at FROM crm.invitations
-             WHERE tenant_id = $1 AND {OPEN} ORDER BY id"
-        ),
-        [tenant.0.into()],
-    ))
-    .all(db.conn())
-    .await?)
+pub async fn list_open(db: &Db, tenant: TenantId) -> ApiResult<Vec<invitation::Model>> {
+    Ok(invitation::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT * FROM crm.invitations WHERE tenant_id = $1 AND {OPEN} ORDER BY id"),
+            [tenant.0.into()],
+        ))
+        .all(db.conn())
+        .await?)
 }
 
 pub async fn revoke(db: &Db, tenant: TenantId, id: Uuid) -> ApiResult<()> {
@@ -162,13 +147,6 @@ pub async fn revoke(db: &Db, tenant: TenantId, id: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
-#[derive(FromQueryResult)]
-struct Claimed {
-    tenant_id: Uuid,
-    email: String,
-    role: String,
-}
-
 /// Who accepts: a name for a new identity; the password creates or proves it.
 pub struct Acceptance {
     pub token: String,
@@ -180,61 +158,56 @@ pub struct Acceptance {
 pub async fn accept(db: &Db, acceptance: Acceptance) -> ApiResult<(TenantId, Uuid)> {
     let invalid = || ApiError::bad_input("token", "this invitation is invalid, used, revoked or expired");
     let txn = db.conn().begin().await?;
-    let claimed = Claimed::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!(
-            "UPDATE crm.invitations SET accepted_at = now()
-             WHERE token_hash = $1 AND {OPEN}
-             RETURNING tenant_id, email, role"
-        ),
-        [Sha256::digest(acceptance.token.as_bytes()).to_vec().into()],
-    ))
-    .one(&txn)
-    .await?
-    .ok_or_else(invalid)?;
-    let existing = txn
-        .query_one(Statement::from_sql_and_values(
+    let claimed = invitation::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT id, password_hash FROM crm.users WHERE email = $1",
-            [claimed.email.clone().into()],
+            format!(
+                "UPDATE crm.invitations SET accepted_at = now() WHERE token_hash = $1 AND {OPEN} RETURNING *"
+            ),
+            [Sha256::digest(acceptance.token.as_bytes()).to_vec().into()],
         ))
-        .await?;
+        .one(&txn)
+        .await?
+        .ok_or_else(invalid)?;
+    let existing = user::Entity::find().filter(user::Column::Email.eq(&claimed.email)).one(&txn).await?;
     let user_id = match existing {
-        Some(row) => {
-            let id: Uuid = row.try_get("", "id")?;
-            let stored: String = row.try_get("", "password_hash")?;
-            if !verify_password(acceptance.password, Some(stored)).await {
+        Some(account) => {
+            if !verify_password(acceptance.password, Some(account.password_hash)).await {
                 return Err(ApiError::bad_input("password", "use the password of your existing account"));
             }
-            id
+            account.id
         }
         None => {
             check_password_rules(&acceptance.password)?;
             let name = text::required("name", acceptance.name.as_deref().unwrap_or_default(), 200)?;
-            let id = UserId::new().0;
-            let hash = hash_password(acceptance.password).await?;
-            txn.execute(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "INSERT INTO crm.users (id, email, password_hash, name) VALUES ($1, $2, $3, $4)",
-                [id.into(), claimed.email.clone().into(), hash.into(), name.into()],
-            ))
-            .await?;
-            id
+            let account = user::ActiveModel {
+                id: Set(UserId::new().0),
+                email: Set(claimed.email.clone()),
+                password_hash: Set(hash_password(acceptance.password).await?),
+                name: Set(name),
+                created_at: Set(Utc::now()),
+            };
+            account.insert(&txn).await?.id
         }
     };
-    txn.execute(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO crm.memberships (tenant_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        [claimed.tenant_id.into(), user_id.into(), claimed.role.clone().into()],
-    ))
-    .await?;
+    let joining = membership::ActiveModel {
+        tenant_id: Set(claimed.tenant_id),
+        user_id: Set(user_id),
+        role: Set(claimed.role),
+        created_at: Set(Utc::now()),
+    };
+    membership::Entity::insert(joining)
+        .on_conflict(
+            OnConflict::columns([membership::Column::TenantId, membership::Column::UserId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec(&txn)
+        .await?;
     let tenant = TenantId(claimed.tenant_id);
-    let event = Envelope::new(
-        tenant,
-        Some(UserId(user_id)),
-        "tenant.user_joined",
-        json!({ "user_id": user_id, "role": claimed.role }),
-    );
+    let joined = UserJoined { user_id: UserId(user_id), role: claimed.role };
+    let event = Envelope::new(tenant, Some(UserId(user_id)), &joined)?;
     events::enqueue(&txn, &event).await?;
     txn.commit().await?;
     Ok((tenant, user_id))

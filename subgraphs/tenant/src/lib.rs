@@ -25,7 +25,7 @@ pub use subdomain::Subdomain;
 pub type TenantSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "tenant", default_port: 8081, routes, background: Some(background) };
+    Subgraph { name: "tenant", default_port: 8081, routes, sdl, background: Some(background) };
 
 /// The purge of deleted organizations, and the consumers that give newcomers their defaults.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
@@ -40,6 +40,10 @@ fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'sta
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+}
+
+fn sdl() -> String {
+    crm_platform::graphql::federation_sdl(schema_builder(Environment::Development))
 }
 
 fn routes(services: &Services) -> axum::Router {

@@ -2,35 +2,15 @@
 //! manage members but not owners. A member whose role changes or who is removed is signed out
 //! of the organization at once, so the change applies to their next request.
 
-use chrono::{DateTime, Utc};
+use crm_entities::global::member::{self, Member};
 use crm_platform::ids::UserId;
 use crm_platform::sessions::SessionStore;
+use crm_platform::sign_out::SignOut;
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
-use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, TransactionTrait,
-};
-use uuid::Uuid;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
 
-#[derive(Clone, Debug, FromQueryResult)]
-pub struct MemberRow {
-    pub id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    pub joined_at: DateTime<Utc>,
-}
-
-const MEMBERS: &str = "SELECT u.id, u.email, u.name, m.role, m.created_at AS joined_at
-     FROM crm.memberships m JOIN crm.users u ON u.id = m.user_id WHERE m.tenant_id = $1";
-
-pub async fn list(db: &Db, tenant: TenantId) -> ApiResult<Vec<MemberRow>> {
-    Ok(MemberRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("{MEMBERS} ORDER BY m.created_at, u.id"),
-        [tenant.0.into()],
-    ))
-    .all(db.conn())
-    .await?)
+pub async fn list(db: &Db, tenant: TenantId) -> ApiResult<Vec<Member>> {
+    Ok(member::list(db.conn(), tenant).await?)
 }
 
 /// Locks the organization's memberships (through its row) and returns the target's role and the
@@ -51,9 +31,9 @@ async fn lock(txn: &DatabaseTransaction, tenant: TenantId, target: UserId) -> Ap
         ))
         .await?
         .ok_or(ApiError::NotFound("member"))?;
-    let role: String = row.try_get("", "role")?;
+    let role: Role = row.try_get("", "role")?;
     let owners: i64 = row.try_get("", "owners")?;
-    Ok((Role::parse(&role).unwrap_or(Role::Viewer), owners))
+    Ok((role, owners))
 }
 
 /// Only owners may touch owners or make someone an owner.
@@ -65,17 +45,6 @@ fn check_authority(actor: Role, current: Role, new: Option<Role>) -> ApiResult<(
     Ok(())
 }
 
-async fn sign_out(db: &Db, sessions: &SessionStore, tenant: TenantId, user: UserId) -> ApiResult<()> {
-    db.conn()
-        .execute(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE crm.refresh_tokens SET revoked_at = now() WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-            [tenant.0.into(), user.0.into()],
-        ))
-        .await?;
-    Ok(sessions.revoke_all(tenant, user).await?)
-}
-
 pub async fn change_role(
     db: &Db,
     sessions: &SessionStore,
@@ -83,7 +52,7 @@ pub async fn change_role(
     actor: Role,
     target: UserId,
     new: Role,
-) -> ApiResult<MemberRow> {
+) -> ApiResult<Member> {
     let txn = db.conn().begin().await?;
     let (current, owners) = lock(&txn, tenant, target).await?;
     check_authority(actor, current, Some(new))?;
@@ -95,21 +64,14 @@ pub async fn change_role(
     txn.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE crm.memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2",
-        [tenant.0.into(), target.0.into(), new.as_str().into()],
+        [tenant.0.into(), target.0.into(), new.into()],
     ))
     .await?;
     txn.commit().await?;
     if current != new {
-        sign_out(db, sessions, tenant, target).await?;
+        SignOut::Member { tenant, user: target }.apply(db, sessions).await?;
     }
-    let member = MemberRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("{MEMBERS} AND u.id = $2"),
-        [tenant.0.into(), target.0.into()],
-    ))
-    .one(db.conn())
-    .await?;
-    member.ok_or(ApiError::NotFound("member"))
+    member::find(db.conn(), tenant, target.0).await?.ok_or(ApiError::NotFound("member"))
 }
 
 /// Removes `target`; `actor` is `None` when members leave on their own.
@@ -136,5 +98,5 @@ pub async fn remove(
     .await?;
     crate::preferences::forget(&txn, tenant, target).await?;
     txn.commit().await?;
-    sign_out(db, sessions, tenant, target).await
+    SignOut::Member { tenant, user: target }.apply(db, sessions).await
 }

@@ -3,9 +3,10 @@
 //! everyone who accepts an invitation); a read before that consumer has run creates them too.
 
 use chrono::Utc;
-use crm_entities::tenant::user_preference;
+use crm_entities::events::tenancy::{UserCreated, UserJoined};
+use crm_entities::tenant::user_preference::{self, Digest};
 use crm_platform::consumer::Consumer;
-use crm_platform::events::Envelope;
+use crm_platform::events::{DomainEvent, Envelope};
 use crm_platform::ids::UserId;
 use crm_platform::tenancy::scope_to_schema;
 use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
@@ -17,26 +18,39 @@ use sea_orm::{
 
 /// The durable consumers that set up a newcomer's defaults.
 pub const CONSUMERS: [Consumer; 2] = [
-    Consumer { name: "tenant-preferences-user-created", event_type: "user.created", handler: on_arrival },
-    Consumer {
-        name: "tenant-preferences-user-joined",
-        event_type: "tenant.user_joined",
-        handler: on_arrival,
-    },
+    Consumer::of::<UserCreated>("tenant-preferences-user-created", on_arrival::<UserCreated>),
+    Consumer::of::<UserJoined>("tenant-preferences-user-joined", on_arrival::<UserJoined>),
 ];
+
+/// An event that brings a person into the organization.
+trait Arrival: DomainEvent + Send + 'static {
+    fn user(&self) -> UserId;
+}
+
+impl Arrival for UserCreated {
+    fn user(&self) -> UserId {
+        self.user_id
+    }
+}
+
+impl Arrival for UserJoined {
+    fn user(&self) -> UserId {
+        self.user_id
+    }
+}
 
 /// A validated change; `None` keeps the current value, `Some(None)` returns to the organization's.
 #[derive(Default)]
 pub struct PreferencesChange {
     pub email_notifications: Option<bool>,
-    pub digest: Option<&'static str>,
+    pub digest: Option<Digest>,
     pub timezone: Option<Option<String>>,
     pub locale: Option<Option<String>>,
 }
 
-fn on_arrival<'a>(tx: &'a TenantTx, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>> {
+fn on_arrival<'a, E: Arrival>(tx: &'a TenantTx, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>> {
     Box::pin(async move {
-        let user: UserId = serde_json::from_value(event.data["user_id"].clone())?;
+        let user = event.payload::<E>()?.user();
         // The tenant is the transaction's (taken from the subject); a user id that is not a member
         // of it is refused rather than given a row in someone else's organization.
         if !is_member(tx, user).await? {
@@ -103,7 +117,7 @@ pub async fn update(
         row.email_notifications = Set(on);
     }
     if let Some(digest) = change.digest {
-        row.digest = Set(digest.to_owned());
+        row.digest = Set(digest);
     }
     if let Some(timezone) = change.timezone {
         row.timezone = Set(timezone);

@@ -1,19 +1,20 @@
 //! A new tenant's schema: the template migrations plus a default pipeline with ordered stages.
 
 use chrono::Utc;
-use crm_entities::tenant::{pipeline, pipeline_stage};
-use crm_platform::ids::{PipelineId, StageId};
+use crm_entities::ids::{PipelineId, StageId};
+use crm_entities::tenant::pipeline;
+use crm_entities::tenant::pipeline_stage::{self, StageKind};
 use crm_platform::{ApiResult, TenantId};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, Set};
 
 /// Name, win probability (%) and kind of each default stage, in pipeline order.
-const DEFAULT_STAGES: &[(&str, i32, &str)] = &[
-    ("Lead", 10, "open"),
-    ("Qualified", 25, "open"),
-    ("Proposal", 50, "open"),
-    ("Negotiation", 75, "open"),
-    ("Closed Won", 100, "won"),
-    ("Closed Lost", 0, "lost"),
+const DEFAULT_STAGES: &[(&str, i32, StageKind)] = &[
+    ("Lead", 10, StageKind::Open),
+    ("Qualified", 25, StageKind::Open),
+    ("Proposal", 50, StageKind::Open),
+    ("Negotiation", 75, StageKind::Open),
+    ("Closed Won", 100, StageKind::Won),
+    ("Closed Lost", 0, StageKind::Lost),
 ];
 
 /// Creates and fills the tenant's schema inside `txn`; leaves the search_path on that schema.
@@ -36,7 +37,7 @@ pub async fn provision_schema(txn: &DatabaseTransaction, tenant: TenantId) -> Ap
             name: Set(name.to_owned()),
             position: Set(position),
             probability: Set(probability),
-            kind: Set(kind.to_owned()),
+            kind: Set(kind),
             created_at: Set(now),
         }
     });

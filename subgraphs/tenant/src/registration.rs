@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use crm_entities::events::tenancy::{TenantCreated, UserCreated};
+use crm_entities::global::tenant::Plan;
 use crm_entities::global::{membership, tenant, user};
 use crm_platform::client_address::ClientAddress;
 use crm_platform::error::is_unique_violation;
@@ -14,7 +16,6 @@ use crm_platform::rate_limit::{Limit, address_bucket, hit};
 use crm_platform::text::{self, EmailAddress};
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
-use serde_json::json;
 
 use crate::provisioning::provision_schema;
 use crate::subdomain::Subdomain;
@@ -56,11 +57,14 @@ pub const REGISTRATION_WINDOW: Duration = Duration::from_secs(3600);
 pub const PASSWORD_PROOFS_PER_IDENTITY: u64 = 10;
 pub const PROOF_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// Counts a (valid) registration against the caller's address; THROTTLED past the limit.
+/// Counts a (valid) registration against the caller's address; RATE_LIMITED past the limit.
 pub async fn admit(kv: &Kv, client: Option<ClientAddress>) -> ApiResult<()> {
     let Some(client) = client else { return Ok(()) };
-    let limit =
-        Limit { key: format!("register-address:{}", address_bucket(client)), max: REGISTRATIONS_PER_ADDRESS };
+    let limit = Limit {
+        what: "registrations from this address",
+        key: format!("register-address:{}", address_bucket(client)),
+        max: REGISTRATIONS_PER_ADDRESS,
+    };
     hit(kv, &[limit], REGISTRATION_WINDOW).await
 }
 
@@ -79,6 +83,7 @@ pub async fn register_organization(
     let new_password_hash = match &existing {
         Some(account) => {
             let proofs = Limit {
+                what: "password attempts for this account",
                 key: format!("identity-proof:{}", registration.owner_email.as_str()),
                 max: PASSWORD_PROOFS_PER_IDENTITY,
             };
@@ -104,7 +109,7 @@ pub async fn register_organization(
         id: Set(tenant_id.0),
         name: Set(registration.name.clone()),
         subdomain: Set(registration.subdomain.as_str().to_owned()),
-        plan: Set("free".to_owned()),
+        plan: Set(Plan::Free),
         created_at: Set(now),
         // Settings start at their column defaults (UTC, USD, en-US, January).
         ..Default::default()
@@ -132,7 +137,7 @@ pub async fn register_organization(
     membership::ActiveModel {
         tenant_id: Set(tenant_id.0),
         user_id: Set(user_id.0),
-        role: Set(Role::Owner.as_str().to_owned()),
+        role: Set(Role::Owner),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -141,22 +146,11 @@ pub async fn register_organization(
     provision_schema(&txn, tenant_id).await?;
 
     let actor = Some(user_id);
-    events::enqueue(
-        &txn,
-        &Envelope::new(
-            tenant_id,
-            actor,
-            "tenant.created",
-            json!({ "tenant_id": tenant_id, "subdomain": tenant.subdomain }),
-        ),
-    )
-    .await?;
+    let registered = TenantCreated { tenant_id, subdomain: tenant.subdomain.clone() };
+    events::enqueue(&txn, &Envelope::new(tenant_id, actor, &registered)?).await?;
     if created {
-        events::enqueue(
-            &txn,
-            &Envelope::new(tenant_id, actor, "user.created", json!({ "user_id": user_id, "role": "owner" })),
-        )
-        .await?;
+        let owner = UserCreated { user_id, role: Role::Owner };
+        events::enqueue(&txn, &Envelope::new(tenant_id, actor, &owner)?).await?;
     }
     txn.commit().await?;
     tracing::info!(tenant.id = %tenant_id, "organization registered");

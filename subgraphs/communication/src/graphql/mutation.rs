@@ -1,10 +1,12 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
+use crm_entities::ids::{ContactId, DealId};
 use crm_platform::Caller;
-use crm_platform::ids::{ContactId, DealId};
 use crm_platform::text;
 
-use super::types::{Activity, ActivityType};
+use crm_entities::tenant::activity::ActivityType;
+
+use super::types::Activity;
 use crate::activities::{NewActivity, log_activity};
 
 #[derive(InputObject)]
@@ -22,7 +24,7 @@ pub struct LogActivityInput {
 impl LogActivityInput {
     fn parse(self) -> crm_platform::ApiResult<NewActivity> {
         Ok(NewActivity {
-            kind: self.kind.as_str(),
+            kind: self.kind,
             subject: text::required("subject", &self.subject, 300)?,
             body: text::optional("body", self.body.as_deref(), 20_000)?,
             deal: self.deal_id.as_ref().map(|id| DealId::parse(id, "dealId")).transpose()?,

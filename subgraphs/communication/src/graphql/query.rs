@@ -1,6 +1,6 @@
 use async_graphql::{Context, ID, Object};
+use crm_entities::ids::{ActivityId, ContactId, DealId};
 use crm_platform::Caller;
-use crm_platform::ids::{ActivityId, ContactId, DealId};
 
 use super::types::{Activity, ContactRef, DealRef};
 use crate::activities::ActivityLoader;

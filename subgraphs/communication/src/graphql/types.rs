@@ -1,41 +1,13 @@
 use async_graphql::dataloader::Loader;
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
-use crm_entities::tenant::activity;
+use crm_entities::ids::{ContactId, DealId};
+use crm_entities::tenant::activity::{self, ActivityType};
 use crm_platform::auth::TenantLoader;
-use crm_platform::ids::{ContactId, DealId};
 use crm_platform::pagination::PageRequest;
 use crm_platform::{ApiResult, Caller};
 
 use crate::activities::{ContactTimelineLoader, DealTimelineLoader, TimelinePage};
-
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-pub enum ActivityType {
-    Note,
-    Call,
-    Email,
-    Meeting,
-}
-
-impl ActivityType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Note => "note",
-            Self::Call => "call",
-            Self::Email => "email",
-            Self::Meeting => "meeting",
-        }
-    }
-
-    fn parse(raw: &str) -> Self {
-        match raw {
-            "call" => Self::Call,
-            "email" => Self::Email,
-            "meeting" => Self::Meeting,
-            _ => Self::Note,
-        }
-    }
-}
 
 /// Something that happened with a deal or contact: a note, call, email or meeting.
 pub struct Activity(pub activity::Model);
@@ -47,7 +19,7 @@ impl Activity {
     }
     #[graphql(name = "type")]
     async fn kind(&self) -> ActivityType {
-        ActivityType::parse(&self.0.kind)
+        self.0.kind
     }
     async fn subject(&self) -> &str {
         &self.0.subject
@@ -88,7 +60,7 @@ where
 
 fn timeline_page(first: Option<i32>, after: Option<&ID>) -> ApiResult<TimelinePage> {
     let size = PageRequest::parse(first, None)?.size;
-    let after = after.map(|id| crm_platform::ids::ActivityId::parse(id, "after")).transpose()?.map(|id| id.0);
+    let after = after.map(|id| crm_entities::ids::ActivityId::parse(id, "after")).transpose()?.map(|id| id.0);
     Ok(TimelinePage { size, after })
 }
 

@@ -1,6 +1,6 @@
 use async_graphql::{Context, ID, InputObject, Json, Object};
+use crm_entities::ids::CompanyId;
 use crm_platform::Caller;
-use crm_platform::ids::CompanyId;
 use crm_platform::text::{self, EmailAddress};
 
 use super::types::{Company, Contact};

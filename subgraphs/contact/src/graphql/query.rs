@@ -1,5 +1,5 @@
 use async_graphql::{Context, ID, Object};
-use crm_platform::ids::{CompanyId, ContactId};
+use crm_entities::ids::{CompanyId, ContactId};
 use crm_platform::pagination::PageRequest;
 use crm_platform::{ApiError, Caller};
 

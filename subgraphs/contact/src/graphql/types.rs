@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, Json, Object};
 use chrono::{DateTime, Utc};
+use crm_entities::ids::CompanyId;
 use crm_entities::tenant::{company, contact};
 use crm_platform::Caller;
-use crm_platform::ids::CompanyId;
 
 use crate::companies::CompanyLoader;
 

@@ -1,6 +1,6 @@
 use async_graphql::{Context, ID, InputObject, Object};
+use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
 use crm_platform::Caller;
-use crm_platform::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
 use crm_platform::text;
 use rust_decimal::Decimal;
 

@@ -1,5 +1,5 @@
 use async_graphql::{Context, ID, InputObject, Object};
-use crm_platform::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
+use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
 use crm_platform::pagination::PageRequest;
 use crm_platform::{ApiError, Caller};
 

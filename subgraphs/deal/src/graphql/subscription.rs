@@ -1,13 +1,14 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription};
+use crm_entities::events::deal::StageChanged;
+use crm_entities::ids::{DealId, PipelineId, StageId};
 use crm_platform::events::live_events;
-use crm_platform::ids::{DealId, PipelineId, StageId};
 use crm_platform::{ApiError, Caller, Services};
 use futures::{Stream, StreamExt};
 
 use super::types::{Deal, DealEvent, DealEventKind, Stage};
-use crate::deals::{DealLoader, STAGE_CHANGED, StageChanged};
+use crate::deals::DealLoader;
 use crate::pipelines::StageLoader;
 
 pub struct SubscriptionRoot;
@@ -24,11 +25,10 @@ impl SubscriptionRoot {
         let pipeline = pipeline_id.as_ref().map(|id| PipelineId::parse(id, "pipelineId")).transpose()?;
         let services = Services::of(ctx)?;
         let events =
-            live_events(&services.nats, caller.tenant(), STAGE_CHANGED).await.map_err(ApiError::internal)?;
-        Ok(events.filter_map(move |envelope| {
+            live_events::<StageChanged>(&services.nats, caller.tenant()).await.map_err(ApiError::internal)?;
+        Ok(events.filter_map(move |(envelope, changed)| {
             let caller = Arc::clone(&caller);
             async move {
-                let changed: StageChanged = serde_json::from_value(envelope.data).ok()?;
                 if pipeline.is_some_and(|p| p != changed.pipeline_id) {
                     return None;
                 }

@@ -1,7 +1,8 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use crm_entities::tenant::{deal, pipeline, pipeline_stage};
-use crm_platform::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
+use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
+use crm_entities::tenant::pipeline_stage::{self, StageKind};
+use crm_entities::tenant::{deal, pipeline};
 use crm_platform::{ApiError, Caller};
 use rust_decimal::Decimal;
 
@@ -31,13 +32,6 @@ impl Pipeline {
     }
 }
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-pub enum StageKind {
-    Open,
-    Won,
-    Lost,
-}
-
 /// One step of a pipeline.
 pub struct Stage(pub pipeline_stage::Model);
 
@@ -58,11 +52,7 @@ impl Stage {
         self.0.probability
     }
     async fn kind(&self) -> StageKind {
-        match self.0.kind.as_str() {
-            "won" => StageKind::Won,
-            "lost" => StageKind::Lost,
-            _ => StageKind::Open,
-        }
+        self.0.kind
     }
 }
 

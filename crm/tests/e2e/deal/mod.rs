@@ -1,0 +1,7 @@
+//! Deals across the graph: federation with contacts and activities, batching, and the live
+//! `dealChanged` stream.
+
+mod federation;
+mod n_plus_one;
+mod stored_values;
+mod subscription;

@@ -1,0 +1,155 @@
+//! `dealChanged` through the router over graphql-transport-ws: moves reach the subscribers of
+//! the same organization, with fields the router fetches from other subgraphs, and no one else.
+
+use std::time::Duration;
+
+use crm_testkit::ws::WsClient;
+use crm_testkit::{Org, TestStack};
+use serde_json::{Value, json};
+
+use crate::CRM;
+const SUBSCRIPTION: &str = "subscription { dealChanged { kind deal { id title activities { subject } } fromStage { name } toStage { name } } }";
+
+struct Seeded {
+    deal: String,
+    stages: Vec<String>,
+}
+
+async fn seed(stack: &TestStack, org: &Org, title: &str) -> Seeded {
+    let token = Some(org.token.as_str());
+    let pipelines = stack.router(token, "{ pipelines { stages { id } } }", json!({})).await;
+    let stages = pipelines.ok()["pipelines"][0]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect();
+    let deal = stack
+        .router(
+            token,
+            "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
+            json!({ "i": { "title": title, "currency": "USD" } }),
+        )
+        .await;
+    let deal = deal.ok()["createDeal"]["id"].as_str().expect("deal id").to_owned();
+    stack
+        .router(
+            token,
+            "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }",
+            json!({ "i": { "type": "CALL", "subject": format!("{title} call"), "dealId": deal } }),
+        )
+        .await
+        .ok();
+    Seeded { deal, stages }
+}
+
+async fn move_deal(stack: &TestStack, org: &Org, deal: &str, stage: &str) {
+    stack
+        .router(
+            Some(&org.token),
+            "mutation($d: ID!, $s: ID!) { moveDeal(id: $d, stageId: $s) { id } }",
+            json!({ "d": deal, "s": stage }),
+        )
+        .await
+        .ok();
+}
+
+fn event_deal_id(message: &Value) -> Option<&str> {
+    message["payload"]["data"]["dealChanged"]["deal"]["id"].as_str()
+}
+
+/// A live subscription has no acknowledgement in the protocol: move the deal between two stages
+/// until the subscriber sees a move, so the measured move below starts from a ready stream.
+async fn wait_until_live(stack: &TestStack, org: &Org, seeded: &Seeded, client: &mut WsClient) {
+    for attempt in 0..40 {
+        move_deal(stack, org, &seeded.deal, &seeded.stages[1 + attempt % 2]).await;
+        if let Some(message) = client.next_message(Duration::from_millis(250)).await {
+            assert_eq!(event_deal_id(&message), Some(seeded.deal.as_str()), "{message}");
+            return;
+        }
+    }
+    panic!("subscription never became live");
+}
+
+/// Reads everything that arrives within `window`.
+async fn drain(client: &mut WsClient, window: Duration) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + window;
+    let mut seen = Vec::new();
+    while let Some(message) =
+        client.next_message(deadline.saturating_duration_since(tokio::time::Instant::now())).await
+    {
+        seen.push(message);
+    }
+    seen
+}
+
+#[tokio::test]
+async fn deal_moves_reach_only_the_same_tenants_subscribers() {
+    let stack = TestStack::with_router(CRM).await;
+    let a = stack.register_org("Subscriber A").await;
+    let b = stack.register_org("Subscriber B").await;
+    let a_deal = seed(&stack, &a, "A big deal").await;
+    let b_deal = seed(&stack, &b, "B big deal").await;
+
+    let mut a_client = WsClient::connect(&stack.router_ws_url(), Some(&a.token)).await.expect("A connects");
+    a_client.subscribe("a", SUBSCRIPTION, json!({})).await.expect("A subscribes");
+    let mut b_client = WsClient::connect(&stack.router_ws_url(), Some(&b.token)).await.expect("B connects");
+    b_client.subscribe("b", SUBSCRIPTION, json!({})).await.expect("B subscribes");
+    wait_until_live(&stack, &a, &a_deal, &mut a_client).await;
+    wait_until_live(&stack, &b, &b_deal, &mut b_client).await;
+    drain(&mut a_client, Duration::from_millis(300)).await;
+    drain(&mut b_client, Duration::from_millis(300)).await;
+
+    // Where the warm-up left the deal: the stage the measured move starts from.
+    let before = stack
+        .router(
+            Some(&a.token),
+            "query($d: ID!) { deal(id: $d) { stage { name } } }",
+            json!({ "d": a_deal.deal }),
+        )
+        .await;
+    let from_stage = before.ok()["deal"]["stage"]["name"].as_str().expect("stage name").to_owned();
+    assert!(["Qualified", "Proposal"].contains(&from_stage.as_str()), "warm-up stage: {from_stage}");
+
+    let target = &a_deal.stages[3];
+    let started = tokio::time::Instant::now();
+    move_deal(&stack, &a, &a_deal.deal, target).await;
+    // Skip a straggler from the warm-up, should one still be in flight; the budget stays 2 s.
+    let deadline = started + Duration::from_secs(2);
+    let message = loop {
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let message =
+            a_client.next_message(remaining).await.expect("A's subscriber hears A's move within 2 s");
+        if message["payload"]["data"]["dealChanged"]["toStage"]["name"] == "Negotiation" {
+            break message;
+        }
+    };
+    let latency = started.elapsed();
+    assert_eq!(message["type"], "next");
+    assert_eq!(
+        message["payload"]["data"]["dealChanged"],
+        json!({
+            "kind": "STAGE_CHANGED",
+            "deal": { "id": a_deal.deal, "title": "A big deal", "activities": [{ "subject": "A big deal call" }] },
+            "fromStage": { "name": from_stage },
+            "toStage": { "name": "Negotiation" },
+        })
+    );
+    println!("moveDeal → subscriber latency through the router: {latency:?}");
+
+    let heard_by_b = drain(&mut b_client, Duration::from_secs(2)).await;
+    assert!(
+        heard_by_b.iter().all(|m| event_deal_id(m) != Some(a_deal.deal.as_str())),
+        "B must never hear A's deal: {heard_by_b:?}"
+    );
+}
+
+#[tokio::test]
+async fn subscribing_needs_a_valid_token() {
+    let stack = TestStack::with_router(CRM).await;
+    let mut anonymous = WsClient::connect(&stack.router_ws_url(), None).await.expect("connects");
+    anonymous.subscribe("x", SUBSCRIPTION, json!({})).await.expect("sends");
+    let answer = anonymous.next_message(Duration::from_secs(5)).await;
+    let answer = answer.expect("an error, not silence");
+    assert_eq!(answer["type"], "error", "{answer}");
+}

@@ -1,0 +1,67 @@
+//! Every subgraph of the product, in one list. `crm` serves them and composes their schemas,
+//! the test kit starts them, and a test holds the router's configuration to the same set.
+//! Adding a subgraph is a new crate and one line here (plus its URL in the router config, which
+//! that test asks for).
+
+use crm_platform::Subgraph;
+
+pub const ALL: [Subgraph; 5] = [
+    crm_auth::SUBGRAPH,
+    crm_tenant::SUBGRAPH,
+    crm_contact::SUBGRAPH,
+    crm_deal::SUBGRAPH,
+    crm_communication::SUBGRAPH,
+];
+
+/// Every subgraph's name, in order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    ALL.into_iter().map(|subgraph| subgraph.name)
+}
+
+/// The subgraphs named in `names`, in registry order.
+pub fn named(names: &[String]) -> Vec<Subgraph> {
+    ALL.into_iter().filter(|subgraph| names.iter().any(|name| name == subgraph.name)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_ports_are_unique() {
+        let mut names: Vec<_> = names().collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        let mut ports: Vec<_> = ALL.iter().map(|s| s.default_port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), ALL.len());
+    }
+
+    /// The router reaches every subgraph through `override_subgraph_urls`: each registered
+    /// subgraph must be there, read from its own variable with its own default port, and nothing
+    /// else may be.
+    #[test]
+    fn the_router_config_names_exactly_the_registered_subgraphs() {
+        let config: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(include_str!("../../../router/router.config.yaml")).expect("valid YAML");
+        let configured = config["override_subgraph_urls"]["subgraphs"].as_mapping().expect("subgraph URLs");
+        let mut names: Vec<&str> = configured.keys().filter_map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        let mut registered: Vec<&str> = super::names().collect();
+        registered.sort_unstable();
+        assert_eq!(names, registered, "router.config.yaml override_subgraph_urls");
+        for subgraph in ALL {
+            let url = &configured[subgraph.name]["url"];
+            assert_eq!(url["from_env"].as_str(), Some(subgraph.url_var().as_str()), "{}", subgraph.name);
+            let default = format!("http://127.0.0.1:{}/graphql", subgraph.default_port);
+            assert_eq!(url["default"].as_str(), Some(default.as_str()), "{}", subgraph.name);
+        }
+        let streamed =
+            config["subscriptions"]["websocket"]["subgraphs"].as_mapping().expect("websocket subgraphs");
+        for name in streamed.keys().filter_map(|k| k.as_str()) {
+            assert!(registered.contains(&name), "subscriptions name an unknown subgraph {name}");
+        }
+    }
+}

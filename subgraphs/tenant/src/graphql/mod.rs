@@ -1,0 +1,6 @@
+mod mutation;
+mod query;
+mod types;
+
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
