@@ -19,28 +19,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{SessionId, UserId};
 use crate::tenancy::{TenantId, TenantTx};
 
-/// A member's role in one organization.
-// Stored in lowercase (`memberships.role`, `invitations.role`); an unknown stored value is an
-// error when read, never a default.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    async_graphql::Enum,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Owner,
-    Admin,
-    Member,
-    Viewer,
+crate::stored_enum! {
+    /// A member's role in one organization.
+    pub enum Role {
+        Owner,
+        Admin,
+        Member,
+        Viewer,
+    }
 }
 
 impl Role {

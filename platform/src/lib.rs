@@ -23,6 +23,7 @@ pub mod rate_limit;
 pub mod serve;
 pub mod sessions;
 pub mod sign_out;
+pub mod stored_enum;
 pub mod telemetry;
 pub mod tenancy;
 pub mod text;

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crm_platform::{TenantId, TenantTx};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value as SqlValue};
 use serde_json::{Value, json};
 
@@ -135,12 +136,31 @@ impl TestStack {
         DealWorld { company, contacts, deal, activities }
     }
 
-    /// The one `bigint` (or `count(*)`) a statement returns, read as the test's superuser-free
-    /// application role.
+    /// The one `bigint` (a `count(*)`, say) a statement returns, run as the application role
+    /// outside any tenant scope (so it names global tables with `crm.`).
     pub async fn count(&self, sql: &str, values: Vec<SqlValue>) -> i64 {
         let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
         let row = self.db.conn().query_one(statement).await.expect("count query").expect("a row");
         row.try_get_by_index(0).expect("a bigint")
+    }
+
+    /// Like [`TestStack::count`], inside `org`'s tenant scope, where its tables need no schema.
+    pub async fn count_in(&self, org: &Org, sql: &str, values: Vec<SqlValue>) -> i64 {
+        let tx = TenantTx::begin(&self.db, org.tenant()).await.expect("tenant transaction");
+        let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+        let row = tx.query_one(statement).await.expect("count query").expect("a row");
+        row.try_get_by_index(0).expect("a bigint")
+    }
+}
+
+impl Org {
+    pub fn tenant(&self) -> TenantId {
+        TenantId(self.tenant_id.parse().expect("tenant id"))
+    }
+
+    /// The name of the organization's schema.
+    pub fn schema(&self) -> String {
+        self.tenant().schema().as_str().to_owned()
     }
 }
 

@@ -1,24 +1,12 @@
 use sea_orm::entity::prelude::*;
 
-/// What an organization pays for; it sets how many seats it has.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Free,
-    Team,
-    Enterprise,
+crm_platform::stored_enum! {
+    /// What an organization pays for; it sets how many seats it has.
+    pub enum Plan {
+        Free,
+        Team,
+        Enterprise,
+    }
 }
 
 impl Plan {

@@ -1,25 +1,13 @@
 use sea_orm::entity::prelude::*;
 
-/// What kind of interaction an activity records.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    async_graphql::Enum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum ActivityType {
-    Note,
-    Call,
-    Email,
-    Meeting,
+crm_platform::stored_enum! {
+    /// What kind of interaction an activity records.
+    pub enum ActivityType {
+        Note,
+        Call,
+        Email,
+        Meeting,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

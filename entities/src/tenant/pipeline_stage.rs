@@ -1,12 +1,12 @@
 use sea_orm::entity::prelude::*;
 
-/// Whether a deal in a stage is still open, or closed as won or lost.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
-#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-pub enum StageKind {
-    Open,
-    Won,
-    Lost,
+crm_platform::stored_enum! {
+    /// Whether a deal in a stage is still open, or closed as won or lost.
+    pub enum StageKind {
+        Open,
+        Won,
+        Lost,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,12 +1,12 @@
 use sea_orm::entity::prelude::*;
 
-/// How often the activity digest email goes out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, async_graphql::Enum)]
-#[sea_orm(rs_type = "String", db_type = "Text", rename_all = "lowercase")]
-pub enum Digest {
-    Daily,
-    Weekly,
-    Never,
+crm_platform::stored_enum! {
+    /// How often the activity digest email goes out.
+    pub enum Digest {
+        Daily,
+        Weekly,
+        Never,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -7,37 +7,13 @@ use crate::CRM;
 const NESTED: &str =
     "{ contacts(first: 50) { edges { node { firstName deals { title activities { subject } } } } } }";
 
+/// `contacts` contacts, each with a deal and two notes on it.
 async fn seed(stack: &TestStack, org: &Org, contacts: usize) {
-    let token = Some(org.token.as_str());
     for n in 0..contacts {
-        let contact = stack
-            .subgraph(
-                "contact",
-                token,
-                "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
-                json!({ "i": { "firstName": format!("c{n}") } }),
-            )
-            .await;
-        let contact = contact.ok()["createContact"]["id"].clone();
-        let deal = stack
-            .subgraph(
-                "deal",
-                token,
-                "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
-                json!({ "i": { "title": format!("d{n}"), "currency": "USD", "contactIds": [contact] } }),
-            )
-            .await;
-        let deal = deal.ok()["createDeal"]["id"].clone();
+        let contact = stack.create_contact(org, &format!("c{n}"), None).await;
+        let deal = stack.create_deal(org, &format!("d{n}"), &[&contact]).await;
         for subject in ["one", "two"] {
-            stack
-                .subgraph(
-                    "communication",
-                    token,
-                    "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }",
-                    json!({ "i": { "type": "NOTE", "subject": subject, "dealId": deal } }),
-                )
-                .await
-                .ok();
+            stack.log_note(org, &deal, subject).await;
         }
     }
 }

@@ -3,23 +3,10 @@
 
 use std::time::Duration;
 
-use crm_platform::TenantId;
 use crm_testkit::{TestStack, mint_role_token};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
 const DELETE: &str = "mutation($s: String!) { deleteOrganization(confirmSubdomain: $s) }";
-
-async fn count(stack: &TestStack, sql: &str, tenant: uuid::Uuid) -> i64 {
-    let row = stack
-        .db
-        .conn()
-        .query_one(Statement::from_sql_and_values(DbBackend::Postgres, sql, [tenant.into()]))
-        .await
-        .expect("query")
-        .expect("row");
-    row.try_get_by_index(0).expect("count")
-}
 
 #[tokio::test]
 async fn deletion_stops_service_at_once_and_the_purge_leaves_nothing() {
@@ -69,26 +56,22 @@ async fn deletion_stops_service_at_once_and_the_purge_leaves_nothing() {
         0
     );
     crm_tenant::deletion::purge_deleted(&stack.db, kv, Duration::ZERO).await.expect("purge");
-    let schema = TenantId(tenant).schema();
-    let schemas = stack
-        .db
-        .conn()
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
-            [schema.as_str().into()],
-        ))
-        .await
-        .expect("query")
-        .expect("row")
-        .try_get_by_index::<i64>(0)
-        .expect("count");
+    let schemas =
+        stack.count("SELECT count(*) FROM pg_namespace WHERE nspname = $1", vec![org.schema().into()]).await;
     assert_eq!(schemas, 0, "schema dropped");
-    assert_eq!(count(&stack, "SELECT count(*) FROM crm.tenants WHERE id = $1", tenant).await, 0);
-    assert_eq!(count(&stack, "SELECT count(*) FROM crm.memberships WHERE tenant_id = $1", tenant).await, 0);
-    assert_eq!(count(&stack, "SELECT count(*) FROM crm.outbox WHERE tenant_id = $1", tenant).await, 0);
+    assert_eq!(stack.count("SELECT count(*) FROM crm.tenants WHERE id = $1", vec![tenant.into()]).await, 0);
     assert_eq!(
-        count(&stack, "SELECT count(*) FROM crm.refresh_tokens WHERE tenant_id = $1", tenant).await,
+        stack.count("SELECT count(*) FROM crm.memberships WHERE tenant_id = $1", vec![tenant.into()]).await,
+        0
+    );
+    assert_eq!(
+        stack.count("SELECT count(*) FROM crm.outbox WHERE tenant_id = $1", vec![tenant.into()]).await,
+        0
+    );
+    assert_eq!(
+        stack
+            .count("SELECT count(*) FROM crm.refresh_tokens WHERE tenant_id = $1", vec![tenant.into()])
+            .await,
         0
     );
     let mut redis = stack.services.redis.get_multiplexed_async_connection().await.expect("redis");

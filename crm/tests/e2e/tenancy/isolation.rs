@@ -6,13 +6,6 @@ use serde_json::{Value, json};
 
 use crate::CRM;
 
-async fn create(stack: &TestStack, token: &str, mutation: &str, input: Value) -> String {
-    let response = stack.router(Some(token), mutation, json!({ "i": input })).await;
-    let data = response.ok();
-    let (_, created) = data.as_object().and_then(|o| o.iter().next()).expect("one field");
-    created["id"].as_str().expect("id").to_owned()
-}
-
 fn ids(list: &Value) -> Vec<String> {
     list["edges"]
         .as_array()
@@ -27,41 +20,46 @@ async fn another_tenant_cannot_see_anything() {
     let stack = TestStack::with_router(CRM).await;
     let a = stack.register_org("Tenant A").await;
     let b = stack.register_org("Tenant B").await;
-    let company = create(
-        &stack,
-        &a.token,
-        "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }",
-        json!({ "name": "A Corp" }),
-    )
-    .await;
-    let contact = create(
-        &stack,
-        &a.token,
-        "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
-        json!({ "firstName": "Alice", "companyId": company }),
-    )
-    .await;
-    let deal = create(
-        &stack,
-        &a.token,
-        "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
-        json!({ "title": "A deal", "currency": "USD", "contactIds": [contact] }),
-    )
-    .await;
-    create(
-        &stack,
-        &a.token,
-        "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }",
-        json!({ "type": "NOTE", "subject": "secret", "dealId": deal, "contactId": contact }),
-    )
-    .await;
-    let b_contact = create(
-        &stack,
-        &b.token,
-        "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
-        json!({ "firstName": "Bob" }),
-    )
-    .await;
+    let company = stack
+        .create(
+            "contact",
+            &a.token,
+            "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }",
+            json!({ "name": "A Corp" }),
+        )
+        .await;
+    let contact = stack
+        .create(
+            "contact",
+            &a.token,
+            "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
+            json!({ "firstName": "Alice", "companyId": company }),
+        )
+        .await;
+    let deal = stack
+        .create(
+            "deal",
+            &a.token,
+            "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
+            json!({ "title": "A deal", "currency": "USD", "contactIds": [contact] }),
+        )
+        .await;
+    stack
+        .create(
+            "communication",
+            &a.token,
+            "mutation($i: LogActivityInput!) { logActivity(input: $i) { id } }",
+            json!({ "type": "NOTE", "subject": "secret", "dealId": deal, "contactId": contact }),
+        )
+        .await;
+    let b_contact = stack
+        .create(
+            "contact",
+            &b.token,
+            "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
+            json!({ "firstName": "Bob" }),
+        )
+        .await;
 
     // By id: a foreign id answers exactly like an id that never existed.
     let missing = uuid::Uuid::now_v7().to_string();

@@ -7,9 +7,8 @@ use crm_entities::events::tenancy::UserCreated;
 use crm_platform::consumer::{self, Outcome};
 use crm_platform::events::{Envelope, subject};
 use crm_platform::ids::UserId;
-use crm_platform::{Role, TenantId, TenantTx};
+use crm_platform::{Role, TenantId};
 use crm_testkit::{Org, TestStack, link_token, mint_role_token, outbox_events};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -18,45 +17,20 @@ const MINE: &str = "{ myPreferences { emailNotifications digest timezone locale 
 const UPDATE: &str = "mutation($i: UpdateMyPreferencesInput!) {
     updateMyPreferences(input: $i) { emailNotifications digest timezone locale } }";
 
-fn tenant(org: &Org) -> TenantId {
-    TenantId(org.tenant_id.parse().expect("tenant id"))
-}
-
 /// How many preference rows `user` has in `org`'s schema, read inside that tenant's scope.
 async fn preference_rows(stack: &TestStack, org: &Org, user: &str) -> i64 {
-    let tx = TenantTx::begin(&stack.db, tenant(org)).await.expect("tenant tx");
-    let row = tx
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT count(*) FROM user_preferences WHERE user_id = $1",
-            [uuid::Uuid::parse_str(user).expect("user id").into()],
-        ))
-        .await
-        .expect("count")
-        .expect("row");
-    row.try_get_by_index(0).expect("count")
+    let user = uuid::Uuid::parse_str(user).expect("user id");
+    stack.count_in(org, "SELECT count(*) FROM user_preferences WHERE user_id = $1", vec![user.into()]).await
 }
 
 async fn processed(stack: &TestStack, org: &Org, event: &Envelope) -> bool {
-    let tx = TenantTx::begin(&stack.db, tenant(org)).await.expect("tenant tx");
-    tx.query_one(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT 1 FROM processed_events WHERE event_id = $1",
-        [event.id.into_uuid().into()],
-    ))
-    .await
-    .expect("ledger")
-    .is_some()
+    let sql = "SELECT count(*) FROM processed_events WHERE event_id = $1";
+    stack.count_in(org, sql, vec![event.id.into_uuid().into()]).await > 0
 }
 
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..150 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen within 15 s");
+/// Consumers run in the background: what they do shows within seconds.
+async fn eventually(what: &str, check: impl AsyncFnMut() -> bool) {
+    crm_testkit::eventually(what, Duration::from_secs(15), check).await;
 }
 
 fn arrival(tenant: TenantId, user: &str) -> Envelope {
@@ -152,7 +126,7 @@ async fn arrivals_get_default_preferences_once_and_only_in_their_own_organizatio
     // T10: a message for A that names a user of another organization writes nothing anywhere.
     let c = stack.register_org("Prefs C").await;
     eventually("C owner defaults", async || preference_rows(&stack, &c, &c.user_id).await == 1).await;
-    let forged = arrival(tenant(&a), &c.user_id);
+    let forged = arrival(a.tenant(), &c.user_id);
     let js = async_nats::jetstream::new(stack.services.nats.clone());
     js.publish(forged.subject(), serde_json::to_vec(&forged).expect("json").into())
         .await
@@ -166,16 +140,16 @@ async fn arrivals_get_default_preferences_once_and_only_in_their_own_organizatio
     // The tenant is the subject's; an envelope naming another tenant, or a subject of another
     // type, is refused before any SQL.
     let [created, _] = crm_tenant::preferences::CONSUMERS;
-    let envelope_for_c = serde_json::to_vec(&arrival(tenant(&c), &c.user_id)).expect("json");
-    for wrong_subject in [subject(tenant(&a), "user.created"), subject(tenant(&c), "tenant.user_joined")] {
+    let envelope_for_c = serde_json::to_vec(&arrival(c.tenant(), &c.user_id)).expect("json");
+    for wrong_subject in [subject(a.tenant(), "user.created"), subject(c.tenant(), "tenant.user_joined")] {
         let outcome = consumer::process(&stack.db, created, &wrong_subject, &envelope_for_c).await;
         assert_eq!(outcome.expect("processed"), Outcome::Rejected, "{wrong_subject}");
     }
-    let garbage = consumer::process(&stack.db, created, &subject(tenant(&a), "user.created"), b"{").await;
+    let garbage = consumer::process(&stack.db, created, &subject(a.tenant(), "user.created"), b"{").await;
     assert_eq!(garbage.expect("processed"), Outcome::Rejected);
 
     // A redelivery does nothing the second time.
-    let again = arrival(tenant(&a), &a.user_id);
+    let again = arrival(a.tenant(), &a.user_id);
     let payload = serde_json::to_vec(&again).expect("json");
     let first = consumer::process(&stack.db, created, &again.subject(), &payload).await.expect("first");
     let second = consumer::process(&stack.db, created, &again.subject(), &payload).await.expect("second");
@@ -191,7 +165,7 @@ async fn arrivals_get_default_preferences_once_and_only_in_their_own_organizatio
         )
         .await
         .ok();
-    let late = arrival(tenant(&c), &c.user_id);
+    let late = arrival(c.tenant(), &c.user_id);
     let outcome =
         consumer::process(&stack.db, created, &late.subject(), &serde_json::to_vec(&late).expect("json"))
             .await

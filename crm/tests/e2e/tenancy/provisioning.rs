@@ -29,18 +29,7 @@ async fn orphan_schemas(stack: &TestStack) -> Vec<String> {
 }
 
 async fn tenant_rows(stack: &TestStack, subdomain: &str) -> i64 {
-    let row = stack
-        .db
-        .conn()
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT count(*) FROM crm.tenants WHERE subdomain = $1",
-            [subdomain.into()],
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    row.try_get_by_index(0).expect("count")
+    stack.count("SELECT count(*) FROM crm.tenants WHERE subdomain = $1", vec![subdomain.into()]).await
 }
 
 #[tokio::test]
@@ -108,20 +97,15 @@ async fn fifty_organizations_register_concurrently() {
     for result in &results {
         assert!(result.error_codes().is_empty(), "{}", result.body);
     }
-    let row = stack
-        .db
-        .conn()
-        .query_one(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+    let whole = stack
+        .count(
             "SELECT count(*) FROM crm.tenants t
              JOIN pg_namespace n ON n.nspname = 'tenant_' || replace(t.id::text, '-', '')
              WHERE t.subdomain LIKE $1",
-            [format!("many-{}-%", &batch[..8]).into()],
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    assert_eq!(row.try_get_by_index::<i64>(0).expect("count"), 50, "50 rows, each with its schema");
+            vec![format!("many-{}-%", &batch[..8]).into()],
+        )
+        .await;
+    assert_eq!(whole, 50, "50 rows, each with its schema");
     assert_eq!(orphan_schemas(&stack).await, Vec::<String>::new());
 }
 
