@@ -31,7 +31,7 @@ async fn run_inner() -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let subgraphs = tokio::spawn({
         let stop = stop.clone();
-        async move { run_with(&crm_subgraphs::ALL, services, stop.cancelled_owned()).await }
+        async move { run_with(crm_subgraphs::ALL, services, stop.cancelled_owned()).await }
     });
     wait_for_jwks(&format!("http://127.0.0.1:{}/.well-known/jwks.json", crm_auth::SUBGRAPH.default_port))
         .await?;

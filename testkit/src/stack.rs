@@ -200,7 +200,7 @@ impl TestStack {
         for (subgraph, listener) in listeners {
             let port = listener.local_addr().expect("addr").port();
             subgraph_urls.insert(subgraph.name, format!("http://127.0.0.1:{port}"));
-            tokio::spawn(serve(app(&subgraph, &services), listener, shutdown.clone()));
+            tokio::spawn(serve(app(subgraph, &services), listener, shutdown.clone()));
         }
         // Statements of the relay go through its own pool, so they never disturb counts.
         tokio::spawn(events::run_relay(relay_db, services.nats.clone(), shutdown.clone()));

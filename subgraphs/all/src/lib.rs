@@ -1,11 +1,14 @@
 //! Every subgraph of the product, in one list. `crm` serves them and composes their schemas,
-//! the test kit starts them, and a test holds the router's configuration to the same set.
-//! Adding a subgraph is a new crate and one line here (plus its URL in the router config, which
-//! that test asks for).
+//! the test kit starts them, and tests hold the router's configuration and compose.yaml to the
+//! same set.
+//!
+//! Adding a subgraph: a new crate under `subgraphs/` exporting a `SUBGRAPH`, its line in
+//! [`ALL`] and its dependency in this crate's Cargo.toml; the tests below then ask for its URL
+//! in `router/router.config.yaml` and its service in `compose.yaml`.
 
 use crm_platform::Subgraph;
 
-pub const ALL: [Subgraph; 5] = [
+pub const ALL: &[Subgraph] = &[
     crm_auth::SUBGRAPH,
     crm_tenant::SUBGRAPH,
     crm_contact::SUBGRAPH,
@@ -15,12 +18,12 @@ pub const ALL: [Subgraph; 5] = [
 
 /// Every subgraph's name, in order.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    ALL.into_iter().map(|subgraph| subgraph.name)
+    ALL.iter().copied().map(|subgraph| subgraph.name)
 }
 
 /// The subgraphs named in `names`, in registry order.
 pub fn named(names: &[String]) -> Vec<Subgraph> {
-    ALL.into_iter().filter(|subgraph| names.iter().any(|name| name == subgraph.name)).collect()
+    ALL.iter().copied().filter(|subgraph| names.iter().any(|name| name == subgraph.name)).collect()
 }
 
 #[cfg(test)]
@@ -62,6 +65,40 @@ mod tests {
             config["subscriptions"]["websocket"]["subgraphs"].as_mapping().expect("websocket subgraphs");
         for name in streamed.keys().filter_map(|k| k.as_str()) {
             assert!(registered.contains(&name), "subscriptions name an unknown subgraph {name}");
+        }
+    }
+
+    /// compose.yaml runs each subgraph as a service of its name (`crm serve <name>`) on its
+    /// default port, tells the router its URL, and runs nothing unregistered.
+    #[test]
+    fn compose_runs_exactly_the_registered_subgraphs() {
+        let compose: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(include_str!("../../../compose.yaml")).expect("valid YAML");
+        let services = compose["services"].as_mapping().expect("services");
+        let mut served: Vec<&str> = services
+            .values()
+            .filter_map(|service| service["command"].as_sequence())
+            .filter(|command| command.first().and_then(|c| c.as_str()) == Some("serve"))
+            .filter_map(|command| command.get(1).and_then(|name| name.as_str()))
+            .collect();
+        served.sort_unstable();
+        let mut registered: Vec<&str> = super::names().collect();
+        registered.sort_unstable();
+        assert_eq!(served, registered, "compose.yaml services running `serve`");
+        let router = &compose["services"]["router"]["environment"];
+        for subgraph in ALL {
+            let service = &compose["services"][subgraph.name];
+            assert_eq!(
+                service["environment"]["PORT"].as_str(),
+                Some(subgraph.default_port.to_string().as_str())
+            );
+            let url = format!("http://{}:{}/graphql", subgraph.name, subgraph.default_port);
+            assert_eq!(
+                router[subgraph.url_var().as_str()].as_str(),
+                Some(url.as_str()),
+                "router's {}",
+                subgraph.url_var()
+            );
         }
     }
 }
