@@ -1,9 +1,12 @@
 //! Signing people out: the one place that ends sessions (Redis) together with the refresh tokens
 //! that could open new ones (`crm.refresh_tokens`). Logout, role changes, removals, password
-//! changes and organization deletion all come through here; nothing else revokes.
+//! changes and organization deletion all come through here. (Refresh rotation revokes a reused
+//! token's family itself: that is part of spending tokens, not of signing out.)
 //!
-//! Refresh tokens are revoked first, inside the caller's transaction when there is one, so the
-//! revocation commits with the change that caused it; sessions end after the commit.
+//! Sessions end first, so access tokens stop working at once even if the database then fails;
+//! a refresh token left behind by such a failure is useless, since a refresh needs a live
+//! session. Deletion instead revokes inside its own transaction and ends sessions after the
+//! commit.
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 use uuid::Uuid;
@@ -78,10 +81,10 @@ impl SignOut {
         Ok(())
     }
 
-    /// Both, outside any transaction of the caller's.
+    /// Both, sessions first, outside any transaction of the caller's.
     pub async fn apply(&self, db: &Db, sessions: &SessionStore) -> ApiResult<()> {
-        self.revoke_refresh_tokens(db.conn()).await?;
-        self.end_sessions(db, sessions).await
+        self.end_sessions(db, sessions).await?;
+        Ok(self.revoke_refresh_tokens(db.conn()).await?)
     }
 }
 

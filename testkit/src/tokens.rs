@@ -2,9 +2,10 @@ use crm_platform::TenantId;
 use crm_platform::ids::{SessionId, UserId};
 
 use crate::stack::TestStack;
+use crm_entities::global::signing_key;
 use crm_platform::auth::TOKEN_ALGORITHM;
 use jsonwebtoken::{EncodingKey, Header};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 
 /// Signs `claims` with the auth subgraph's current key, for tokens no client could obtain
@@ -25,21 +26,17 @@ pub async fn mint_token_with(stack: &TestStack, kid_override: Option<&str>, clai
             .await
             .expect("session store reachable");
     }
-    let row = db
-        .conn()
-        .query_one(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT kid, private_key FROM crm.signing_keys WHERE activates_at <= now()
-             ORDER BY activates_at DESC, kid LIMIT 1",
-        ))
+    let key = signing_key::Entity::find()
+        .filter(signing_key::Column::ActivatesAt.lte(chrono::Utc::now()))
+        .order_by_desc(signing_key::Column::ActivatesAt)
+        .order_by_asc(signing_key::Column::Kid)
+        .one(db.conn())
         .await
         .expect("query signing key")
         .expect("a signing key exists (log someone in first)");
-    let kid: String = row.try_get("", "kid").expect("kid");
-    let private_key: Vec<u8> = row.try_get("", "private_key").expect("key");
     let mut header = Header::new(TOKEN_ALGORITHM);
-    header.kid = Some(kid_override.map_or(kid, str::to_owned));
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&private_key)).expect("sign")
+    header.kid = Some(kid_override.map_or(key.kid, str::to_owned));
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&key.private_key)).expect("sign")
 }
 
 /// A valid token (with a live session) for `org`'s owner, claiming `role` in `org`.

@@ -7,6 +7,7 @@ mod m20261124_000004_tenant_settings;
 mod m20261124_000005_invitations;
 mod m20261124_000006_tenant_deletion;
 mod m20261125_000007_signing_key_rotation;
+mod m20261130_000008_tenant_plans;
 
 pub struct GlobalMigrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261124_000005_invitations::Migration),
             Box::new(m20261124_000006_tenant_deletion::Migration),
             Box::new(m20261125_000007_signing_key_rotation::Migration),
+            Box::new(m20261130_000008_tenant_plans::Migration),
         ]
     }
 }

@@ -68,7 +68,8 @@ pub async fn request(db: &Db, app_base_url: &str, email: &str, subdomain: &str) 
     let link = format!("{app_base_url}/reset-password?token={token}");
     let user = UserId(account.user_id);
     let requested = PasswordResetRequested { user_id: user, email: account.email, reset_url: link };
-    let event = Envelope::new(TenantId(account.tenant_id), Some(user), &requested)?;
+    // Anyone may ask for a reset: the request has no actor.
+    let event = Envelope::new(TenantId(account.tenant_id), None, &requested)?;
     events::enqueue(&txn, &event).await?;
     txn.commit().await?;
     Ok(())

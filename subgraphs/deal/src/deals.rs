@@ -125,12 +125,13 @@ pub async fn move_deal(tx: &TenantTx, actor: UserId, id: DealId, stage: StageId)
         from_stage_id: StageId(from),
         to_stage_id: StageId(target.id),
     };
+    // The stage change first: envelope ids are time-ordered, and the relay publishes in id order.
+    events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), &changed)?).await?;
     let closing = match target.kind {
-        StageKind::Won => Some(Envelope::new(tx.tenant(), Some(actor), &ClosedWon(changed.clone()))?),
-        StageKind::Lost => Some(Envelope::new(tx.tenant(), Some(actor), &ClosedLost(changed.clone()))?),
+        StageKind::Won => Some(Envelope::new(tx.tenant(), Some(actor), &ClosedWon(changed))?),
+        StageKind::Lost => Some(Envelope::new(tx.tenant(), Some(actor), &ClosedLost(changed))?),
         StageKind::Open => None,
     };
-    events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), &changed)?).await?;
     if let Some(closed) = closing {
         events::enqueue(&**tx, &closed).await?;
     }
