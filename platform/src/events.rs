@@ -27,8 +27,11 @@ pub const STREAM: &str = "CRM";
 /// Postgres notification channel the relay listens on, so events leave without polling delay.
 const OUTBOX_CHANNEL: &str = "crm_outbox";
 const RELAY_BATCH: u64 = 100;
-/// Fallback poll, for notifications missed while the relay's listener reconnected.
+/// Fallback poll, for notifications missed while the relay's listener reconnected; also the
+/// first wait after a failure.
 const RELAY_POLL: Duration = Duration::from_secs(1);
+/// The longest wait between attempts while the database or NATS stays down.
+const RELAY_MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Version of the event contract (envelope and payloads, catalogued in `docs/events.md`). A
 /// change that removes or retypes a field raises it; adding a field does not.
@@ -203,11 +206,15 @@ async fn publish(js: &jetstream::Context, event: &outbox::Model) -> anyhow::Resu
     Ok(())
 }
 
-/// Runs the outbox relay until `shutdown`: wakes on a Postgres notification or every second.
+/// Runs the outbox relay until `shutdown`: wakes on a Postgres notification or every second,
+/// and right away while a full batch suggests more is waiting. After a failure (database or
+/// NATS down) it waits before trying again, longer each time up to [`RELAY_MAX_BACKOFF`], so an
+/// outage costs neither CPU nor a flood of log lines.
 pub async fn run_relay(db: Db, nats: async_nats::Client, shutdown: CancellationToken) {
     let js = jetstream::new(nats);
     let mut stream_ready = false;
     let mut listener = None;
+    let mut backoff = RELAY_POLL;
     loop {
         if !stream_ready {
             match ensure_stream(&js).await {
@@ -218,14 +225,27 @@ pub async fn run_relay(db: Db, nats: async_nats::Client, shutdown: CancellationT
         if listener.is_none() {
             listener = listen(&db).await;
         }
-        let mut drained = false;
+        let mut more_waiting = false;
+        let mut failed = !stream_ready;
         if stream_ready {
             match publish_outbox(&db, &js).await {
-                Ok(n) => drained = n < RELAY_BATCH,
-                Err(err) => tracing::warn!(error = %err, "outbox relay batch failed; will retry"),
+                Ok(n) => more_waiting = n == RELAY_BATCH,
+                Err(err) => {
+                    tracing::warn!(error = %err, retry_in = ?backoff, "outbox relay batch failed");
+                    failed = true;
+                }
             }
         }
-        if stream_ready && !drained {
+        if failed {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(RELAY_MAX_BACKOFF);
+            continue;
+        }
+        backoff = RELAY_POLL;
+        if more_waiting && !shutdown.is_cancelled() {
             continue;
         }
         let notified = async {

@@ -227,42 +227,52 @@ impl TestStack {
     }
 
     async fn start_router(&mut self, bin: &str, jwks_url: &str) {
-        let port = free_port().await;
         let run_dir = std::env::temp_dir().join(format!("crm-test-router-{}", uuid::Uuid::new_v4().simple()));
         let config = crm_router::write_run_dir(&run_dir).expect("router run dir");
-        let mut command = Command::new(bin);
-        command
-            .arg("router")
-            .env(crm_router::CONFIG_PATH_VAR, &config)
-            .env("PORT", port.to_string())
-            .env("ROUTER_HOST", "127.0.0.1")
-            .env("JWKS_URL", jwks_url)
-            .env("LOG_LEVEL", "warn")
-            .env("CARGO", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .kill_on_drop(true);
-        for subgraph in crm_subgraphs::ALL {
-            command.env(subgraph.url_var(), format!("{}/graphql", self.subgraph_urls[subgraph.name]));
-        }
-        self.router = Some(command.spawn().expect("spawn router"));
-        self.router_port = Some(port);
         self.run_dir = Some(run_dir);
-        self.wait_for_router().await;
+        // The router binds a port found free a moment earlier; with many stacks starting side by
+        // side another may take it first, so a router that exits during start gets a new port.
+        for _ in 0..5 {
+            let port = free_port().await;
+            let mut command = Command::new(bin);
+            command
+                .arg("router")
+                .env(crm_router::CONFIG_PATH_VAR, &config)
+                .env("PORT", port.to_string())
+                .env("ROUTER_HOST", "127.0.0.1")
+                .env("JWKS_URL", jwks_url)
+                .env("LOG_LEVEL", "warn")
+                .env("CARGO", "1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .kill_on_drop(true);
+            for subgraph in crm_subgraphs::ALL {
+                command.env(subgraph.url_var(), format!("{}/graphql", self.subgraph_urls[subgraph.name]));
+            }
+            self.router = Some(command.spawn().expect("spawn router"));
+            self.router_port = Some(port);
+            match self.wait_for_router().await {
+                RouterStart::Answering => return,
+                RouterStart::Exited(status) => {
+                    eprintln!("router on port {port} exited during start ({status}); retrying")
+                }
+            }
+        }
+        panic!("the router exited during start five times");
     }
 
-    async fn wait_for_router(&mut self) {
+    async fn wait_for_router(&mut self) -> RouterStart {
         let url = self.router_url();
         for _ in 0..300 {
             if let Some(router) = self.router.as_mut()
                 && let Ok(Some(status)) = router.try_wait()
             {
-                panic!("router exited during start: {status}");
+                return RouterStart::Exited(status);
             }
             let probe =
                 self.http.post(&url).json(&serde_json::json!({ "query": "{ __typename }" })).send().await;
             if probe.is_ok_and(|r| r.status().is_success()) {
-                return;
+                return RouterStart::Answering;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -298,6 +308,11 @@ impl Drop for TestStack {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+enum RouterStart {
+    Answering,
+    Exited(std::process::ExitStatus),
 }
 
 async fn free_port() -> u16 {

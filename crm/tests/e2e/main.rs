@@ -4,6 +4,7 @@
 //! organizations, so tests run side by side in one database of this run's own.
 
 mod deal;
+mod events;
 mod identity;
 mod router;
 mod tenancy;

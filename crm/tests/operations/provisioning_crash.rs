@@ -21,23 +21,30 @@ async fn free_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
+/// Starts `crm serve tenant` on a free port; one that another process took in the meantime
+/// makes the child exit, and the next try picks another port.
 async fn start_tenant_subgraph(url: &str) -> (Child, String) {
-    let port = free_port().await;
-    let child = Command::new(CRM)
-        .args(["serve", "tenant"])
-        .env("DATABASE_URL", url)
-        .env("PORT", port.to_string())
-        .env("LOG_LEVEL", "error")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}/health/live")).await.is_ok_and(|r| r.status().is_success()) {
-            return (child, base);
+    for _ in 0..5 {
+        let port = free_port().await;
+        let mut child = Command::new(CRM)
+            .args(["serve", "tenant"])
+            .env("DATABASE_URL", url)
+            .env("PORT", port.to_string())
+            .env("LOG_LEVEL", "error")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn");
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if child.try_wait().is_ok_and(|status| status.is_some()) {
+                break;
+            }
+            if reqwest::get(format!("{base}/health/live")).await.is_ok_and(|r| r.status().is_success()) {
+                return (child, base);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the tenant subgraph did not start");
 }

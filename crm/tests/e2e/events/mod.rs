@@ -1,0 +1,3 @@
+//! The outbox relay and the event stream, under faults of their dependencies.
+
+mod relay;
