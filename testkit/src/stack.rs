@@ -53,6 +53,8 @@ async fn drop_finished_runs(admin: &sea_orm::DatabaseConnection) {
         ))
         .await
         .unwrap_or_default();
+    // The one shared test database of earlier versions, where organizations piled up.
+    let _ = admin.execute_unprepared("DROP DATABASE IF EXISTS crm_app_test").await;
     for row in rows {
         let Ok(name) = row.try_get_by_index::<String>(0) else { continue };
         let pid = name.strip_prefix(RUN_DATABASE_PREFIX).and_then(|rest| rest.split('_').next());
