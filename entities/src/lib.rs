@@ -6,6 +6,7 @@
 //! carry no schema and resolve through the transaction-local search_path of a tenant transaction —
 //! used anywhere else they fail with "relation does not exist".
 
+pub mod custom_fields;
 pub mod events;
 pub mod global;
 pub mod ids;

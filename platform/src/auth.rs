@@ -17,6 +17,7 @@ use crate::config::JwtSettings;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{SessionId, UserId};
+use crate::kv::Kv;
 use crate::tenancy::{TenantId, TenantTx};
 
 crate::stored_enum! {
@@ -231,6 +232,7 @@ pub enum RequestAuth {
 pub struct Caller {
     pub claims: Claims,
     db: Db,
+    kv: Arc<Kv>,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
@@ -240,12 +242,22 @@ const LOADER_BATCH_WINDOW: Duration = Duration::from_millis(2);
 
 /// A loader that reads one tenant's data; built on first use within a request.
 pub trait TenantLoader: Send + Sync + 'static {
-    fn new(db: Db, tenant: TenantId) -> Self;
+    /// Built from the caller, whose tenant it is bound to.
+    fn new(caller: &Caller) -> Self;
 }
 
 impl Caller {
-    pub fn new(claims: Claims, db: Db) -> Self {
-        Self { claims, db, loaders: Mutex::new(HashMap::new()) }
+    pub fn new(claims: Claims, db: Db, kv: Arc<Kv>) -> Self {
+        Self { claims, db, kv, loaders: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The shared Redis connection, for caches bound to the caller's tenant.
+    pub fn kv(&self) -> &Arc<Kv> {
+        &self.kv
     }
 
     /// The verified caller of this request, or UNAUTHENTICATED.
@@ -294,7 +306,7 @@ impl Caller {
     {
         let mut loaders = self.loaders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = loaders.entry(TypeId::of::<L>()).or_insert_with(|| {
-            let loader = L::new(self.db.clone(), self.tenant());
+            let loader = L::new(self);
             Arc::new(DataLoader::new(loader, tokio::spawn).delay(LOADER_BATCH_WINDOW))
                 as Arc<dyn Any + Send + Sync>
         });

@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use futures::StreamExt;
 use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use tokio_util::sync::CancellationToken;
 
@@ -59,6 +59,19 @@ pub enum Outcome {
     TenantGone,
     /// The subject and the envelope disagree, or the message is not an envelope.
     Rejected,
+}
+
+/// Runs each of `consumers` until `shutdown`: a subgraph's background task when consuming is all
+/// it does in the background.
+pub fn run_all(
+    services: crate::Services,
+    consumers: &'static [Consumer],
+    shutdown: CancellationToken,
+) -> BoxFuture<'static, ()> {
+    let runs = consumers
+        .iter()
+        .map(|consumer| run(services.db.clone(), services.nats.clone(), *consumer, shutdown.clone()));
+    Box::pin(futures::future::join_all(runs).map(drop))
 }
 
 /// Runs `consumer` until `shutdown`, reconnecting when NATS or the stream is unavailable.

@@ -1,6 +1,8 @@
 //! Client errors carry a stable `extensions.code` and a safe message; internal errors are logged
 //! once here, with an error id, and reach the client as a generic message carrying that id.
 
+use std::borrow::Cow;
+
 use async_graphql::ErrorExtensions;
 use sea_orm::DbErr;
 
@@ -16,7 +18,8 @@ pub enum ApiError {
     NotFound(&'static str),
     Conflict(String),
     BadInput {
-        field: &'static str,
+        /// The input field at fault, as the client wrote it (`email`, `customFields.budget`).
+        field: Cow<'static, str>,
         message: String,
     },
     PaymentRequired(String),
@@ -60,8 +63,8 @@ impl ApiError {
         }
     }
 
-    pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
-        Self::BadInput { field, message: message.into() }
+    pub fn bad_input(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::BadInput { field: field.into(), message: message.into() }
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
@@ -72,6 +75,12 @@ impl ApiError {
 impl From<crate::kv::RedisUnavailable> for ApiError {
     fn from(_: crate::kv::RedisUnavailable) -> Self {
         Self::Unavailable("the session store")
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(err: serde_json::Error) -> Self {
+        Self::Internal(err.into())
     }
 }
 
@@ -109,7 +118,7 @@ impl ErrorExtensions for ApiError {
             Self::BadInput { field, message } => {
                 async_graphql::Error::new(message.clone()).extend_with(|_, ext| {
                     ext.set("code", code);
-                    ext.set("field", *field);
+                    ext.set("field", field.as_ref());
                 })
             }
             other => async_graphql::Error::new(other.message()).extend_with(|_, ext| ext.set("code", code)),

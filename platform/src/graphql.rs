@@ -292,7 +292,9 @@ pub async fn authenticate(services: &Services, authorization: Option<&str>) -> R
     };
     // A valid signature is not enough: the session must still exist (logout ends it at once).
     match services.sessions.touch(claims.tenant, claims.sub, claims.sid).await {
-        Ok(true) => RequestAuth::Verified(Arc::new(Caller::new(claims, services.db.clone()))),
+        Ok(true) => {
+            RequestAuth::Verified(Arc::new(Caller::new(claims, services.db.clone(), services.kv.clone())))
+        }
         Ok(false) => RequestAuth::Rejected,
         Err(_) => RequestAuth::SessionsUnavailable,
     }

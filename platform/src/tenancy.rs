@@ -151,8 +151,8 @@ macro_rules! tenant_loader {
         }
 
         impl $crate::auth::TenantLoader for $name {
-            fn new(db: $crate::Db, tenant: $crate::TenantId) -> Self {
-                Self { db, tenant }
+            fn new(caller: &$crate::Caller) -> Self {
+                Self { db: caller.db().clone(), tenant: caller.tenant() }
             }
         }
     };

@@ -6,24 +6,27 @@ use unicode_normalization::UnicodeNormalization;
 use crate::error::{ApiError, ApiResult};
 
 /// A required single-line text field, trimmed, 1..=`max_chars` characters.
-pub fn required(field: &'static str, value: &str, max_chars: usize) -> ApiResult<String> {
+pub fn required(field: &str, value: &str, max_chars: usize) -> ApiResult<String> {
     let value = optional(field, Some(value), max_chars)?.unwrap_or_default();
     if value.is_empty() {
-        return Err(ApiError::bad_input(field, format!("{field} must not be empty")));
+        return Err(ApiError::bad_input(field.to_owned(), format!("{field} must not be empty")));
     }
     Ok(value)
 }
 
 /// An optional text field; blank becomes `None`.
-pub fn optional(field: &'static str, value: Option<&str>, max_chars: usize) -> ApiResult<Option<String>> {
+pub fn optional(field: &str, value: Option<&str>, max_chars: usize) -> ApiResult<Option<String>> {
     let Some(value) = value.map(str::trim) else {
         return Ok(None);
     };
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(ApiError::bad_input(field, format!("{field} contains control characters")));
+        return Err(ApiError::bad_input(field.to_owned(), format!("{field} contains control characters")));
     }
     if value.chars().count() > max_chars {
-        return Err(ApiError::bad_input(field, format!("{field} must be at most {max_chars} characters")));
+        return Err(ApiError::bad_input(
+            field.to_owned(),
+            format!("{field} must be at most {max_chars} characters"),
+        ));
     }
     Ok((!value.is_empty()).then(|| value.nfc().collect()))
 }
@@ -33,8 +36,9 @@ pub fn optional(field: &'static str, value: Option<&str>, max_chars: usize) -> A
 pub struct EmailAddress(String);
 
 impl EmailAddress {
-    pub fn parse(field: &'static str, raw: &str) -> ApiResult<Self> {
-        let invalid = || ApiError::bad_input(field, format!("{field} is not a valid email address"));
+    pub fn parse(field: &str, raw: &str) -> ApiResult<Self> {
+        let invalid =
+            || ApiError::bad_input(field.to_owned(), format!("{field} is not a valid email address"));
         let email = required(field, raw, 254)?.nfc().collect::<String>().to_lowercase();
         let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
         let plausible = !local.is_empty()

@@ -8,6 +8,7 @@ mod m20261124_000005_invitations;
 mod m20261124_000006_tenant_deletion;
 mod m20261125_000007_signing_key_rotation;
 mod m20261130_000008_tenant_plans;
+mod m20261130_000009_search_extension;
 
 pub struct GlobalMigrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261124_000006_tenant_deletion::Migration),
             Box::new(m20261125_000007_signing_key_rotation::Migration),
             Box::new(m20261130_000008_tenant_plans::Migration),
+            Box::new(m20261130_000009_search_extension::Migration),
         ]
     }
 }

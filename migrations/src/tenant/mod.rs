@@ -2,6 +2,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_crm_core;
 mod m20261125_000002_user_preferences;
+mod m20261130_000003_contacts_complete;
 
 /// The tenant template: applied to each `tenant_<id>` schema with the search_path set to it, so
 /// its SQL names no schema.
@@ -13,6 +14,7 @@ impl MigratorTrait for TenantMigrator {
         vec![
             Box::new(m20261124_000001_crm_core::Migration),
             Box::new(m20261125_000002_user_preferences::Migration),
+            Box::new(m20261130_000003_contacts_complete::Migration),
         ]
     }
 }

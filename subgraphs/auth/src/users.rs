@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use crm_entities::global::member::{self, Member};
 use crm_platform::auth::TenantLoader;
-use crm_platform::{ApiError, Db, TenantId};
+use crm_platform::{ApiError, Caller, Db, TenantId};
 use uuid::Uuid;
 
 /// Loads members of one tenant by user id, one statement per batch.
@@ -15,8 +15,8 @@ pub struct MemberLoader {
 }
 
 impl TenantLoader for MemberLoader {
-    fn new(db: Db, tenant: TenantId) -> Self {
-        Self { db, tenant }
+    fn new(caller: &Caller) -> Self {
+        Self { db: caller.db().clone(), tenant: caller.tenant() }
     }
 }
 

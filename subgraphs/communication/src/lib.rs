@@ -3,20 +3,28 @@
 
 mod activities;
 mod graphql;
+pub mod merges;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;
-use crm_platform::{Services, Subgraph};
+use crm_platform::{Services, Subgraph, consumer};
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 pub use graphql::{MutationRoot, QueryRoot};
 
 pub type CommunicationSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "communication", default_port: 8084, routes, sdl, background: None };
+    Subgraph { name: "communication", default_port: 8084, routes, sdl, background: Some(background) };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+}
+
+/// Follows contact merges.
+fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+    consumer::run_all(services, &merges::CONSUMERS, shutdown)
 }
 
 fn sdl() -> String {

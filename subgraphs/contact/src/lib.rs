@@ -1,9 +1,15 @@
 //! The contact subgraph: contacts and companies of the caller's tenant. It owns the `Contact` and
 //! `Company` entities; other subgraphs extend them (`Contact.deals`, `Contact.activities`).
 
+mod cache;
 mod companies;
 mod contacts;
+mod fields;
+mod filters;
 mod graphql;
+mod paging;
+mod records;
+mod upsert;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;

@@ -3,21 +3,30 @@
 
 mod deals;
 mod graphql;
+pub mod merges;
 mod pipelines;
 
 use async_graphql::{Schema, SchemaBuilder};
 use crm_platform::config::Environment;
-use crm_platform::{Services, Subgraph};
+use crm_platform::{Services, Subgraph, consumer};
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 pub use graphql::{MutationRoot, QueryRoot, SubscriptionRoot};
 
 pub type DealSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-pub const SUBGRAPH: Subgraph = Subgraph { name: "deal", default_port: 8083, routes, sdl, background: None };
+pub const SUBGRAPH: Subgraph =
+    Subgraph { name: "deal", default_port: 8083, routes, sdl, background: Some(background) };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, SubscriptionRoot), environment)
         .enable_subscription_in_federation()
+}
+
+/// Follows contact merges.
+fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+    consumer::run_all(services, &merges::CONSUMERS, shutdown)
 }
 
 fn sdl() -> String {

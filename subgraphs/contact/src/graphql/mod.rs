@@ -1,3 +1,4 @@
+mod inputs;
 mod mutation;
 mod query;
 mod types;

@@ -1,17 +1,24 @@
 use async_graphql::{Context, ID, Object};
 use crm_entities::ids::{CompanyId, ContactId};
-use crm_platform::pagination::PageRequest;
+use crm_entities::tenant::custom_field_definition::CustomFieldObject;
 use crm_platform::{ApiError, Caller};
 
-use super::types::{Company, CompanyConnection, Contact, ContactConnection};
-use crate::companies::{CompanyLoader, list_companies};
-use crate::contacts::{ContactLoader, list_contacts};
+use super::types::{
+    Company, CompanyConnection, Contact, ContactConnection, CustomFieldDefinition, DuplicateCandidate,
+    page_size,
+};
+use crate::companies::CompanyLoader;
+use crate::companies::list::{CompanyOrder, CompanyQuery};
+use crate::contacts::ContactLoader;
+use crate::contacts::list::{ContactOrder, ContactQuery};
+use crate::filters::{CompanyFilter, ContactFilter};
 
 pub struct QueryRoot;
 
 #[Object(name = "Query")]
 impl QueryRoot {
-    /// One contact; NOT_FOUND when it does not exist in the caller's organization.
+    /// One contact (live or in the trash); NOT_FOUND when it does not exist in the caller's
+    /// organization.
     async fn contact(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Contact>> {
         let caller = Caller::of(ctx)?;
         let id = ContactId::parse(&id, "id")?;
@@ -19,23 +26,41 @@ impl QueryRoot {
         Ok(Some(found.map(Contact).ok_or(ApiError::NotFound("contact"))?))
     }
 
-    /// Contacts, newest first.
+    /// Contacts: newest first, by relevance when searching, or as `orderBy` says. `trashed: true`
+    /// lists the trash instead.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
         after: Option<String>,
+        filter: Option<ContactFilter>,
+        order_by: Option<Vec<ContactOrder>>,
+        #[graphql(default_with = "Some(false)")] trashed: Option<bool>,
     ) -> async_graphql::Result<ContactConnection> {
-        let caller = Caller::of(ctx)?;
-        let page = PageRequest::parse(first, after.as_deref())?;
-        let tx = caller.tx().await?;
-        let (rows, has_next) = list_contacts(&tx, &page).await?;
-        tx.commit().await?;
-        Ok(ContactConnection::new(rows.into_iter().map(|row| (row.id, Contact(row))).collect(), has_next))
+        let query = ContactQuery {
+            filter,
+            order: order_by.unwrap_or_default(),
+            first: page_size(first)?,
+            after,
+            trashed: trashed.unwrap_or(false),
+            company: None,
+        };
+        ContactConnection::load(ctx, query).await
     }
 
-    /// One company; NOT_FOUND when it does not exist in the caller's organization.
+    /// Live contacts that look like this one, best match first.
+    async fn contact_duplicates(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Vec<DuplicateCandidate>> {
+        let contact = self.contact(ctx, id).await?.ok_or(ApiError::NotFound("contact"))?;
+        contact.duplicates(ctx).await
+    }
+
+    /// One company (live or in the trash); NOT_FOUND when it does not exist in the caller's
+    /// organization.
     async fn company(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Company>> {
         let caller = Caller::of(ctx)?;
         let id = CompanyId::parse(&id, "id")?;
@@ -43,20 +68,40 @@ impl QueryRoot {
         Ok(Some(found.map(Company).ok_or(ApiError::NotFound("company"))?))
     }
 
-    /// Companies, newest first.
+    /// Companies, newest first unless `orderBy` says otherwise.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn companies(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        filter: Option<CompanyFilter>,
+        order_by: Option<Vec<CompanyOrder>>,
+        #[graphql(default_with = "Some(false)")] trashed: Option<bool>,
     ) -> async_graphql::Result<CompanyConnection> {
+        let query = CompanyQuery {
+            filter,
+            order: order_by.unwrap_or_default(),
+            first: page_size(first)?,
+            after,
+            trashed: trashed.unwrap_or(false),
+            parent: None,
+        };
+        CompanyConnection::load(ctx, query).await
+    }
+
+    /// The organization's custom fields of one kind of record, in display order.
+    async fn custom_field_definitions(
+        &self,
+        ctx: &Context<'_>,
+        object: CustomFieldObject,
+    ) -> async_graphql::Result<Vec<CustomFieldDefinition>> {
         let caller = Caller::of(ctx)?;
-        let page = PageRequest::parse(first, after.as_deref())?;
         let tx = caller.tx().await?;
-        let (rows, has_next) = list_companies(&tx, &page).await?;
+        let defs =
+            crm_entities::custom_fields::Definitions::load(&*tx, object).await.map_err(ApiError::from)?;
         tx.commit().await?;
-        Ok(CompanyConnection::new(rows.into_iter().map(|row| (row.id, Company(row))).collect(), has_next))
+        Ok(defs.fields.into_iter().map(CustomFieldDefinition).collect())
     }
 
     /// Entity lookups resolve inside the caller's tenant only: a foreign id is null.

@@ -1,0 +1,164 @@
+//! Contact pages: filter, sort (fields, custom fields, search relevance), keyset cursors over the
+//! sort values, the trash, and the total count.
+
+use async_graphql::{Enum, InputObject};
+use crm_entities::custom_fields::{Definitions, sql_expr};
+use crm_entities::ids::CompanyId;
+use crm_entities::tenant::contact;
+use crm_entities::tenant::custom_field_definition::CustomFieldObject;
+use crm_platform::keyset::{Keyset, SortKey};
+use crm_platform::sql::Sql;
+use crm_platform::{ApiError, ApiResult, TenantTx};
+use sea_orm::ConnectionTrait;
+
+use crate::filters::{ContactFilter, SEARCH_THRESHOLD, Scope, SortDirection, contact_rank, search_text};
+use crate::paging::{self, Page};
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContactSortField {
+    FirstName,
+    LastName,
+    Email,
+    JobTitle,
+    LifecycleStage,
+    CompanyName,
+    CreatedAt,
+    UpdatedAt,
+    /// How well the contact matches `filter.search` (best first by default).
+    Relevance,
+}
+
+/// One sort term: a field or a custom field (by key), ascending unless told otherwise.
+#[derive(InputObject, Clone, Debug)]
+pub struct ContactOrder {
+    pub field: Option<ContactSortField>,
+    pub custom_field: Option<String>,
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// A request for one page of contacts.
+#[derive(Default)]
+pub struct ContactQuery {
+    pub filter: Option<ContactFilter>,
+    pub order: Vec<ContactOrder>,
+    pub first: u64,
+    pub after: Option<String>,
+    pub trashed: bool,
+    /// Only the contacts of this company (`Company.contacts`).
+    pub company: Option<CompanyId>,
+}
+
+/// Everything a page and its count share: the condition, the search text and the definitions.
+struct Plan {
+    condition: Sql,
+    search: Option<String>,
+    keyset: Keyset,
+}
+
+const MAX_ORDER_TERMS: usize = 5;
+
+async fn plan(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Plan> {
+    let needs_fields = query.order.iter().any(|o| o.custom_field.is_some())
+        || query.filter.as_ref().is_some_and(ContactFilter::names_custom_fields);
+    let mut scope = if needs_fields {
+        Scope::new(
+            Definitions::load(&**tx, CustomFieldObject::Contact).await?,
+            Definitions::load(&**tx, CustomFieldObject::Company).await?,
+        )
+    } else {
+        Scope::without_fields()
+    };
+    let mut condition =
+        Sql::new(if query.trashed { "c.deleted_at IS NOT NULL" } else { "c.deleted_at IS NULL" });
+    if let Some(company) = query.company {
+        condition.push(" AND c.company_id = ").bind(company.0);
+    }
+    let search = match &query.filter {
+        Some(filter) => {
+            condition.push(" AND ").append(filter.to_sql(&mut scope, "c", 0)?);
+            filter.search.as_deref().map(search_text).transpose()?.flatten()
+        }
+        None => None,
+    };
+    let keyset = keyset(&scope.contact_fields, &query.order, search.is_some())?;
+    Ok(Plan { condition, search, keyset })
+}
+
+fn keyset(defs: &Definitions, order: &[ContactOrder], searching: bool) -> ApiResult<Keyset> {
+    if order.len() > MAX_ORDER_TERMS {
+        return Err(ApiError::bad_input(
+            "orderBy",
+            format!("orderBy allows at most {MAX_ORDER_TERMS} terms"),
+        ));
+    }
+    let mut keys = Vec::new();
+    for term in order {
+        let descending = term.direction == SortDirection::Desc;
+        let (expr, sql_type) = match (term.field, &term.custom_field) {
+            (Some(field), None) => {
+                if field == ContactSortField::Relevance && !searching {
+                    return Err(ApiError::bad_input("orderBy", "RELEVANCE needs filter.search"));
+                }
+                field_expr(field)
+            }
+            (None, Some(key)) => sql_expr(defs.require(key)?, "c.custom_fields"),
+            _ => {
+                return Err(ApiError::bad_input(
+                    "orderBy",
+                    "each orderBy term names either field or customField",
+                ));
+            }
+        };
+        keys.push(SortKey { expr, sql_type, descending });
+    }
+    if keys.is_empty() && searching {
+        let (expr, sql_type) = field_expr(ContactSortField::Relevance);
+        keys.push(SortKey { expr, sql_type, descending: true });
+    }
+    Ok(Keyset { keys, id_expr: "c.id".to_owned() })
+}
+
+fn field_expr(field: ContactSortField) -> (String, &'static str) {
+    use ContactSortField as F;
+    let text = |expr: &str| (expr.to_owned(), "text");
+    match field {
+        F::FirstName => text("lower(c.first_name)"),
+        F::LastName => text("lower(c.last_name)"),
+        F::Email => text("c.email"),
+        F::JobTitle => text("lower(c.job_title)"),
+        F::LifecycleStage => text("c.lifecycle_stage"),
+        F::CompanyName => text("(SELECT lower(co.name) FROM companies co WHERE co.id = c.company_id)"),
+        F::CreatedAt => ("c.created_at".to_owned(), "timestamptz"),
+        F::UpdatedAt => ("c.updated_at".to_owned(), "timestamptz"),
+        F::Relevance => ("r.rank".to_owned(), "real"),
+    }
+}
+
+/// Scopes the search threshold to this transaction.
+async fn set_search_threshold(tx: &TenantTx) -> ApiResult<()> {
+    tx.execute_unprepared(&format!(
+        "SELECT set_config('pg_trgm.word_similarity_threshold', '{SEARCH_THRESHOLD}', true)"
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn list_contacts(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Page<contact::Model>> {
+    let plan = plan(tx, query).await?;
+    let mut from = Sql::new("contacts c");
+    if let Some(text) = &plan.search {
+        set_search_threshold(tx).await?;
+        from.push(" CROSS JOIN LATERAL (SELECT (").append(contact_rank("c", text)).push(")::real AS rank) r");
+    }
+    paging::fetch(tx, "c", from, plan.condition, &plan.keyset, query.after.as_deref(), query.first).await
+}
+
+/// How many contacts match, across all pages.
+pub async fn count_contacts(tx: &TenantTx, query: &ContactQuery) -> ApiResult<i64> {
+    let plan = plan(tx, query).await?;
+    if plan.search.is_some() {
+        set_search_threshold(tx).await?;
+    }
+    paging::count(tx, "contacts c", plan.condition).await
+}

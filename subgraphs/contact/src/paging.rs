@@ -1,0 +1,47 @@
+//! One keyset page of any record: the part contact and company lists share.
+
+use crm_platform::keyset::{Cursor, Keyset};
+use crm_platform::sql::Sql;
+use crm_platform::{ApiResult, TenantTx};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+
+pub struct Page<M> {
+    pub rows: Vec<(M, Cursor)>,
+    pub has_next: bool,
+}
+
+/// Runs `SELECT {alias}.* {sort values} FROM {from} WHERE {condition} [AND after] ORDER BY … LIMIT`,
+/// one row more than `first` to learn whether another page follows.
+pub async fn fetch<M: FromQueryResult>(
+    tx: &TenantTx,
+    alias: &str,
+    from: Sql,
+    condition: Sql,
+    keyset: &Keyset,
+    after: Option<&str>,
+    first: u64,
+) -> ApiResult<Page<M>> {
+    let mut sql = Sql::new(&format!("SELECT {alias}.*"));
+    sql.push(&keyset.select_list()).push(" FROM ").append(from);
+    sql.push(" WHERE ").append(condition);
+    if let Some(after) = after {
+        sql.push(" AND ").append(keyset.after(&Cursor::decode(after)?)?);
+    }
+    sql.push(" ORDER BY ").push(&keyset.order_by()).push(&format!(" LIMIT {}", first + 1));
+    let results = tx.query_all(sql.statement()).await?;
+    let has_next = results.len() as u64 > first;
+    let mut rows = Vec::with_capacity(results.len());
+    for result in results.iter().take(first as usize) {
+        let id: uuid::Uuid = result.try_get("", "id")?;
+        rows.push((M::from_query_result(result, "")?, keyset.cursor_of(result, id)?));
+    }
+    Ok(Page { rows, has_next })
+}
+
+/// `SELECT count(*) FROM {from} WHERE {condition}`.
+pub async fn count(tx: &TenantTx, from: &str, condition: Sql) -> ApiResult<i64> {
+    let mut sql = Sql::new(&format!("SELECT count(*) AS n FROM {from} WHERE "));
+    sql.append(condition);
+    let row = tx.query_one(sql.statement()).await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0))
+}
