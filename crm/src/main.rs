@@ -11,6 +11,7 @@
 #![recursion_limit = "256"]
 
 mod database;
+mod import;
 mod progress;
 mod schema;
 mod up;
@@ -50,11 +51,34 @@ enum Command {
         #[arg(long)]
         now: bool,
     },
+    /// Import records from a file.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
     /// Compose the supergraph and the client schema from the subgraphs' SDL.
     Schema {
         /// Fail if the committed files differ instead of writing them.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Contacts from a CSV file (UTF-8, `,` or `;`, a header row), with a report of every row
+    /// that was not taken.
+    Contacts {
+        file: std::path::PathBuf,
+        /// The organization's subdomain.
+        #[arg(long)]
+        organization: String,
+        /// Check and count every row, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// What to do with rows matching an existing contact: skip, update or none (import anyway).
+        #[arg(long, default_value = "skip", value_parser = ["skip", "update", "none"])]
+        dedupe: String,
     },
 }
 
@@ -78,6 +102,9 @@ fn main() -> ExitCode {
             Command::Migrate => report(database::migrate_from_env().await),
             Command::Schema { check } => report(schema::compose(check)),
             Command::RotateKeys { now } => report(database::rotate_keys(now).await),
+            Command::Import { what: Import::Contacts { file, organization, dry_run, dedupe } } => {
+                import::contacts(&file, &organization, dry_run, &dedupe).await
+            }
             Command::Router => unreachable!("handled before the runtime starts"),
         }
     })

@@ -346,7 +346,7 @@ pub fn sql_expr(def: &definition::Model, column: &str) -> (String, &'static str)
 }
 
 /// A condition on one custom field; operands are checked against the field's type.
-#[derive(InputObject, Clone, Debug, Default)]
+#[derive(InputObject, Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CustomFieldFilter {
     pub key: String,
     pub eq: Option<Json<Value>>,

@@ -15,6 +15,7 @@
 //! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
 //! | `TENANT_RETENTION_DAYS` | how long a deleted organization is kept before it is purged | `30` |
 //! | `APP_BASE_URL` | the web app; password-reset links point here, never at a request's host | `http://localhost:5173` |
+//! | `FILES_BASE_URL` | where clients reach the contact subgraph's upload and download paths (`/files/…`): the public origin in a deployment | `http://127.0.0.1:8082` |
 //! | `SIGNING_KEY_ROTATION_DAYS` | age at which the auth subgraph replaces its signing key (`0`: only `crm rotate-keys`) | `30` |
 //! | `TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` is believed (addresses, CIDR networks, or `none`) | `127.0.0.0/8,::1/128` |
 
@@ -49,6 +50,8 @@ pub struct Config {
     pub jwt: JwtSettings,
     pub db_max_connections: u32,
     pub app_base_url: String,
+    /// Base of the upload and download URLs handed to clients.
+    pub files_base_url: String,
     pub tenant_retention: Duration,
     /// Proxies whose `X-Forwarded-For` is believed (the router, a load balancer).
     pub trusted_proxies: TrustedProxies,
@@ -153,6 +156,11 @@ impl Config {
             problems.push("APP_BASE_URL must be an http(s) URL".to_owned());
         }
 
+        let files_base_url = get("FILES_BASE_URL", "http://127.0.0.1:8082").trim_end_matches('/').to_owned();
+        if !files_base_url.starts_with("http://") && !files_base_url.starts_with("https://") {
+            problems.push("FILES_BASE_URL must be an http(s) URL".to_owned());
+        }
+
         let rotation_raw = get("SIGNING_KEY_ROTATION_DAYS", "30");
         let signing_key_rotation = match rotation_raw.parse::<u64>() {
             Ok(0) => None,
@@ -188,6 +196,7 @@ impl Config {
             },
             db_max_connections,
             app_base_url,
+            files_base_url,
             tenant_retention,
             trusted_proxies,
             signing_key_rotation,

@@ -145,6 +145,35 @@ pub async fn enqueue(tx: &impl ConnectionTrait, event: &Envelope) -> ApiResult<(
     Ok(())
 }
 
+/// Queues many events in one statement (an import's batch, say).
+pub async fn enqueue_many(tx: &impl ConnectionTrait, events: &[Envelope]) -> ApiResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(events.len());
+    let mut tenants = Vec::with_capacity(events.len());
+    let mut subjects = Vec::with_capacity(events.len());
+    let mut payloads = Vec::with_capacity(events.len());
+    for event in events {
+        ids.push(event.id.into_uuid());
+        tenants.push(event.tenant_id.0);
+        subjects.push(event.subject());
+        payloads.push(serde_json::to_string(event).map_err(crate::ApiError::internal)?);
+    }
+    tx.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH queued AS (
+             INSERT INTO crm.outbox (id, tenant_id, subject, payload)
+             SELECT id, tenant_id, subject, payload::jsonb
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS e(id, tenant_id, subject, payload)
+             RETURNING id)
+         SELECT pg_notify($5, '') WHERE EXISTS (SELECT 1 FROM queued)",
+        [ids.into(), tenants.into(), subjects.into(), payloads.into(), OUTBOX_CHANNEL.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Creates the event stream if it does not exist yet.
 pub async fn ensure_stream(js: &jetstream::Context) -> anyhow::Result<()> {
     js.get_or_create_stream(jetstream::stream::Config {

@@ -14,7 +14,7 @@ pub const MAX_LIST: usize = 500;
 pub const MAX_TEXT: usize = 1000;
 
 /// Operators on a text field. `contains` and `startsWith` ignore case; the others compare exactly.
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct StringFilter {
     pub eq: Option<String>,
     pub neq: Option<String>,
@@ -31,7 +31,7 @@ pub struct StringFilter {
 }
 
 /// Operators on a date-time field.
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DateTimeFilter {
     pub eq: Option<DateTime<Utc>>,
     pub neq: Option<DateTime<Utc>>,
@@ -43,7 +43,7 @@ pub struct DateTimeFilter {
 }
 
 /// Operators on an integer field.
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct IntFilter {
     pub eq: Option<i32>,
     pub neq: Option<i32>,
@@ -58,7 +58,7 @@ pub struct IntFilter {
 }
 
 /// Operators on a reference to another record or a user.
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct IdFilter {
     pub eq: Option<ID>,
     pub neq: Option<ID>,
@@ -69,7 +69,7 @@ pub struct IdFilter {
 }
 
 /// Operators on a list of labels.
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TagsFilter {
     /// At least one of these.
     pub has_any: Option<Vec<String>>,

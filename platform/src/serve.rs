@@ -78,6 +78,9 @@ pub struct Subgraph {
     pub routes: fn(&Services) -> Router,
     pub sdl: fn() -> String,
     pub background: Option<BackgroundTask>,
+    /// Plain-HTTP file transfer (uploads, downloads) outside the GraphQL request limits; these
+    /// routes set their own.
+    pub files: Option<fn(&Services) -> Router>,
 }
 
 impl Subgraph {
@@ -93,11 +96,14 @@ pub fn app(subgraph: &Subgraph, services: &Services) -> Router {
         .route("/health", get(health::health))
         .route("/health/live", get(health::live))
         .with_state(services.clone());
-    (subgraph.routes)(services)
+    let mut app = (subgraph.routes)(services)
         .merge(health_routes)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+    if let Some(files) = subgraph.files {
+        app = app.merge(files(services));
+    }
+    app.layer(TraceLayer::new_for_http())
 }
 
 /// Serves `app` on `listener` until `shutdown` fires, then lets in-flight requests finish.

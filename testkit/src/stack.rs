@@ -195,7 +195,8 @@ impl TestStack {
                 .expect("bound")
         };
         let jwks_url = format!("http://127.0.0.1:{}/.well-known/jwks.json", port_of("auth"));
-        let config = config_for(&database, &jwks_url);
+        let mut config = config_for(&database, &jwks_url);
+        config.files_base_url = format!("http://127.0.0.1:{}", port_of("contact"));
         crm_platform::telemetry::init(&config);
         let db = Db::connect(&config.database_url, config.db_max_connections).await.expect("pool");
         let relay_db = Db::connect(&config.database_url, 2).await.expect("relay pool");

@@ -1,6 +1,7 @@
 pub mod activity;
 pub mod company;
 pub mod contact;
+pub mod contact_import;
 pub mod custom_field_definition;
 pub mod deal;
 pub mod deal_contact;

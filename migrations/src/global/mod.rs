@@ -9,6 +9,7 @@ mod m20261124_000006_tenant_deletion;
 mod m20261125_000007_signing_key_rotation;
 mod m20261130_000008_tenant_plans;
 mod m20261130_000009_search_extension;
+mod m20261130_000010_file_transfers;
 
 pub struct GlobalMigrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261125_000007_signing_key_rotation::Migration),
             Box::new(m20261130_000008_tenant_plans::Migration),
             Box::new(m20261130_000009_search_extension::Migration),
+            Box::new(m20261130_000010_file_transfers::Migration),
         ]
     }
 }

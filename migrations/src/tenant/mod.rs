@@ -3,6 +3,7 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_crm_core;
 mod m20261125_000002_user_preferences;
 mod m20261130_000003_contacts_complete;
+mod m20261130_000004_contact_imports;
 
 /// The tenant template: applied to each `tenant_<id>` schema with the search_path set to it, so
 /// its SQL names no schema.
@@ -15,6 +16,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261124_000001_crm_core::Migration),
             Box::new(m20261125_000002_user_preferences::Migration),
             Box::new(m20261130_000003_contacts_complete::Migration),
+            Box::new(m20261130_000004_contact_imports::Migration),
         ]
     }
 }

@@ -28,8 +28,14 @@ pub use keys::AuthKeys;
 
 pub type AuthSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "auth", default_port: 8080, routes, sdl, background: Some(rotate_signing_keys) };
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "auth",
+    default_port: 8080,
+    routes,
+    sdl,
+    background: Some(rotate_signing_keys),
+    files: None,
+};
 
 /// Replaces the signing key on the configured schedule (see `keys`).
 fn rotate_signing_keys(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {

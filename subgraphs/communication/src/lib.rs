@@ -15,8 +15,14 @@ pub use graphql::{MutationRoot, QueryRoot};
 
 pub type CommunicationSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "communication", default_port: 8084, routes, sdl, background: Some(background) };
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "communication",
+    default_port: 8084,
+    routes,
+    sdl,
+    background: Some(background),
+    files: None,
+};
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)

@@ -19,7 +19,7 @@ const MAX_DEPTH: usize = 8;
 pub const SEARCH_THRESHOLD: &str = "0.3";
 
 /// Operators on a contact's lifecycle stage.
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LifecycleStageFilter {
     pub eq: Option<LifecycleStage>,
     pub neq: Option<LifecycleStage>,
@@ -28,7 +28,7 @@ pub struct LifecycleStageFilter {
     pub not_in: Option<Vec<LifecycleStage>>,
 }
 
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ContactFilter {
     pub and: Option<Vec<ContactFilter>>,
     pub or: Option<Vec<ContactFilter>>,
@@ -57,7 +57,7 @@ pub struct ContactFilter {
 }
 
 /// Conditions on a company's contacts.
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ContactRelationFilter {
     /// At least one live contact matches.
     pub some: Option<Box<ContactFilter>>,
@@ -65,7 +65,7 @@ pub struct ContactRelationFilter {
     pub none: Option<Box<ContactFilter>>,
 }
 
-#[derive(InputObject, Default, Clone, Debug)]
+#[derive(InputObject, Default, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CompanyFilter {
     pub and: Option<Vec<CompanyFilter>>,
     pub or: Option<Vec<CompanyFilter>>,

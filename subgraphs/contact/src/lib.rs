@@ -4,23 +4,40 @@
 mod cache;
 mod companies;
 mod contacts;
+mod exports;
 mod fields;
+mod files;
 mod filters;
 mod graphql;
+pub mod imports;
 mod paging;
 mod records;
+mod tokens;
 mod upsert;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;
 use crm_platform::{Services, Subgraph};
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
 
 pub use graphql::{MutationRoot, QueryRoot};
 
 pub type ContactSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "contact", default_port: 8082, routes, sdl, background: None };
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "contact",
+    default_port: 8082,
+    routes,
+    sdl,
+    background: Some(background),
+    files: Some(files::routes),
+};
+
+/// The import worker.
+fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+    Box::pin(imports::worker::run(services.db, shutdown))
+}
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)

@@ -17,7 +17,7 @@ pub use graphql::{MutationRoot, QueryRoot, SubscriptionRoot};
 pub type DealSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "deal", default_port: 8083, routes, sdl, background: Some(background) };
+    Subgraph { name: "deal", default_port: 8083, routes, sdl, background: Some(background), files: None };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, SubscriptionRoot), environment)

@@ -25,7 +25,7 @@ pub use subdomain::Subdomain;
 pub type TenantSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "tenant", default_port: 8081, routes, sdl, background: Some(background) };
+    Subgraph { name: "tenant", default_port: 8081, routes, sdl, background: Some(background), files: None };
 
 /// The purge of deleted organizations, and the consumers that give newcomers their defaults.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {

@@ -8,6 +8,7 @@ mod filters;
 mod isolation;
 mod merge;
 mod search;
+mod transfers;
 
 use crm_testkit::{Org, TestStack};
 use serde_json::{Value, json};

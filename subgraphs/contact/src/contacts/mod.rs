@@ -51,7 +51,7 @@ pub struct ContactPatch {
 
 impl ContactPatch {
     /// Sets the patched fields on `row`; references and custom fields are checked by the caller.
-    fn apply_to(self, row: &mut contact::Model) {
+    pub(crate) fn apply_to(self, row: &mut contact::Model) {
         let Self {
             first_name,
             last_name,
@@ -100,7 +100,7 @@ fn set<T>(field: &mut T, value: Option<T>) {
 }
 
 /// A contact with no values yet, owned by nobody.
-fn blank(id: ContactId, actor: UserId) -> contact::Model {
+pub(crate) fn blank(id: ContactId, actor: UserId) -> contact::Model {
     let now = Utc::now();
     contact::Model {
         id: id.0,

@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::companies::{CompanyPatch, normalize_domain};
 use crate::contacts::ContactPatch;
+use crate::records::{phone, tags};
 
 const MAX_LIST: usize = 20;
-const MAX_TAGS: usize = 50;
 
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct AddressInput {
@@ -108,15 +108,6 @@ fn emails(field: &'static str, raw: &[String]) -> ApiResult<Vec<String>> {
     Ok(out)
 }
 
-pub fn phone(field: &'static str, raw: &str) -> ApiResult<Option<String>> {
-    let Some(value) = text::optional(field, Some(raw), 40)? else { return Ok(None) };
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    if digits < 3 || !value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
-        return Err(ApiError::bad_input(field, format!("{field} is not a phone number")));
-    }
-    Ok(Some(value))
-}
-
 fn phones(field: &'static str, raw: &[String]) -> ApiResult<Vec<String>> {
     if raw.len() > MAX_LIST {
         return Err(ApiError::bad_input(field, format!("{field} allows at most {MAX_LIST} entries")));
@@ -127,22 +118,6 @@ fn phones(field: &'static str, raw: &[String]) -> ApiResult<Vec<String>> {
             && !out.contains(&phone)
         {
             out.push(phone);
-        }
-    }
-    Ok(out)
-}
-
-/// Labels: trimmed, lowercase, unique, at most 50 of 50 characters.
-pub fn tags(raw: &[String]) -> ApiResult<Vec<String>> {
-    if raw.len() > MAX_TAGS {
-        return Err(ApiError::bad_input("tags", format!("tags allows at most {MAX_TAGS} labels")));
-    }
-    let mut out: Vec<String> = Vec::new();
-    for item in raw {
-        if let Some(tag) = text::optional("tags", Some(item), 50)?.map(|t| t.to_lowercase())
-            && !out.contains(&tag)
-        {
-            out.push(tag);
         }
     }
     Ok(out)

@@ -1,6 +1,7 @@
 mod inputs;
 mod mutation;
 mod query;
+mod transfers;
 mod types;
 
 pub use mutation::MutationRoot;

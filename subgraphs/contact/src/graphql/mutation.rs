@@ -6,12 +6,20 @@ use crm_platform::{ApiError, Caller, Role};
 use uuid::Uuid;
 
 use super::inputs::{CreateCompanyInput, CreateContactInput, UpdateCompanyInput, UpdateContactInput};
+use super::transfers::{ContactExport, ContactImport, CreateContactImportInput};
 use super::types::{Company, Contact, CustomFieldDefinition};
 use crate::companies::{self, create_company, restore_company, trash_company, update_company};
+use crate::contacts::list::{ContactQuery, list_contacts};
 use crate::contacts::merge::merge_contacts;
 use crate::contacts::{self, create_contact, forget, restore_contact, trash_contact, update_contact};
+use crate::exports;
 use crate::fields::{self, Changed, FieldChange, NewField};
+use crate::filters::ContactFilter;
+use crate::imports::{NewImport, create_import};
+use crate::tokens::{self, Purpose};
 use crate::upsert::{ContactMatch, upsert_contact};
+use crm_entities::tenant::contact_import::Dedupe;
+use crm_platform::Services;
 
 /// The most contacts one `createContacts` call takes.
 pub const MAX_BATCH: usize = 100;
@@ -288,6 +296,55 @@ impl MutationRoot {
         let company = restore_company(&tx, caller.user(), id).await?;
         tx.commit().await?;
         Ok(Company(company))
+    }
+
+    /// Starts a CSV import: returns its upload link; the import runs once the file is uploaded.
+    async fn create_contact_import(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateContactImportInput,
+    ) -> async_graphql::Result<ContactImport> {
+        let caller = Caller::of(ctx)?;
+        let mapping = match input.mapping.map(|json| json.0) {
+            None | Some(serde_json::Value::Null) => serde_json::Map::new(),
+            Some(serde_json::Value::Object(mapping)) => mapping,
+            Some(_) => return Err(ApiError::bad_input("mapping", "mapping must be a JSON object").into()),
+        };
+        let new = NewImport {
+            file_name: input.file_name,
+            mapping,
+            dedupe: input.dedupe.unwrap_or(Dedupe::Skip),
+            dry_run: input.dry_run.unwrap_or(false),
+        };
+        let tx = caller.write_tx().await?;
+        let created = create_import(&tx, caller.user(), new).await?;
+        tx.commit().await?;
+        let services = Services::of(ctx)?;
+        let url = format!("{}/files/imports/{}", services.config.files_base_url, created.upload_token);
+        Ok(ContactImport { model: created.import, upload: Some((url, created.upload_expires_at)) })
+    }
+
+    /// A CSV of the contacts `filter` selects (all live ones by default) with `columns` (all
+    /// fields and custom fields by default); returns its download link.
+    async fn export_contacts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ContactFilter>,
+        columns: Option<Vec<String>>,
+    ) -> async_graphql::Result<ContactExport> {
+        let caller = Caller::of(ctx)?;
+        let tx = caller.tx().await?;
+        let defs = contacts::definitions(&*tx).await?;
+        let columns = exports::check_columns(columns, &defs)?;
+        // The filter is checked now, so a bad one fails here and not halfway through the file.
+        let probe = ContactQuery { filter: filter.clone(), first: 1, ..Default::default() };
+        list_contacts(&tx, &probe).await?;
+        let id = exports::create_export(&tx, caller.user().0, filter.as_ref(), &columns).await?;
+        let (token, expires_at) = tokens::issue(&*tx, caller.tenant(), Purpose::ExportDownload, id).await?;
+        tx.commit().await?;
+        let services = Services::of(ctx)?;
+        let download_url = format!("{}/files/exports/{token}", services.config.files_base_url);
+        Ok(ContactExport { id: id.into(), download_url, expires_at, columns })
     }
 
     /// Adds a custom field (admins). Values records already hold under the key are converted to

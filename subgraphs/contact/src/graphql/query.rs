@@ -3,6 +3,7 @@ use crm_entities::ids::{CompanyId, ContactId};
 use crm_entities::tenant::custom_field_definition::CustomFieldObject;
 use crm_platform::{ApiError, Caller};
 
+use super::transfers::ContactImport;
 use super::types::{
     Company, CompanyConnection, Contact, ContactConnection, CustomFieldDefinition, DuplicateCandidate,
     page_size,
@@ -12,6 +13,7 @@ use crate::companies::list::{CompanyOrder, CompanyQuery};
 use crate::contacts::ContactLoader;
 use crate::contacts::list::{ContactOrder, ContactQuery};
 use crate::filters::{CompanyFilter, ContactFilter};
+use crate::imports::{find_import, recent_imports};
 
 pub struct QueryRoot;
 
@@ -102,6 +104,29 @@ impl QueryRoot {
             crm_entities::custom_fields::Definitions::load(&*tx, object).await.map_err(ApiError::from)?;
         tx.commit().await?;
         Ok(defs.fields.into_iter().map(CustomFieldDefinition).collect())
+    }
+
+    /// One import, with its counts and reported rows.
+    async fn contact_import(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ContactImport> {
+        let caller = Caller::of(ctx)?;
+        let id = crm_platform::ids::parse_uuid(&id, "id", "contact import")?;
+        let tx = caller.tx().await?;
+        let model = find_import(&*tx, id).await?;
+        tx.commit().await?;
+        Ok(ContactImport { model, upload: None })
+    }
+
+    /// The organization's imports, newest first.
+    async fn contact_imports(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<ContactImport>> {
+        let caller = Caller::of(ctx)?;
+        let tx = caller.tx().await?;
+        let rows = recent_imports(&tx, page_size(first)?).await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(|model| ContactImport { model, upload: None }).collect())
     }
 
     /// Entity lookups resolve inside the caller's tenant only: a foreign id is null.
