@@ -2,6 +2,7 @@
 //! processes killed mid-write — each in a database of its own, so nothing else runs against
 //! what they change.
 
+mod import_crash;
 mod keys;
 mod migrate;
 mod provisioning_crash;
