@@ -31,6 +31,8 @@ async fn run(
     let config = Config::from_env()?;
     crm_platform::telemetry::init(&config);
     let db = Db::connect(&config.database_url, 4).await?;
+    // Contacts an import updates are dropped from the running subgraphs' cache.
+    let kv = std::sync::Arc::new(crm_platform::kv::Kv::new(redis::Client::open(config.redis_url.as_str())?));
     let dedupe = match dedupe {
         "update" => Dedupe::Update,
         "none" => Dedupe::None,
@@ -42,6 +44,7 @@ async fn run(
     let shown = bar.clone();
     let outcome = import_file(
         &db,
+        kv,
         organization,
         file,
         dedupe,

@@ -8,7 +8,7 @@
 //! of option values. A key is absent rather than null.
 
 use async_graphql::{InputObject, Json};
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use crm_platform::filter::{check_list, check_text};
 use crm_platform::sql::{Sql, like_literal};
 use crm_platform::text::EmailAddress;
@@ -148,11 +148,12 @@ impl Definitions {
     }
 }
 
+/// The tenant's lock over its definitions: changes take it exclusively, writers of values shared.
+pub const DEFINITIONS_LOCK: &str = "custom-field-definitions";
+
 /// Serializes writers of unique custom fields of one kind of record for the transaction.
 pub async fn lock_unique(conn: &impl ConnectionTrait, object: CustomFieldObject) -> Result<(), DbErr> {
-    let mut sql = Sql::new("SELECT pg_advisory_xact_lock(hashtext(");
-    sql.bind(format!("custom-unique:{}", object.table())).push("))");
-    conn.execute(sql.statement()).await.map(drop)
+    crm_platform::tenancy::lock_in_tenant(conn, &format!("custom-unique:{}", object.table()), false).await
 }
 
 /// Validates `value` for `def` and returns its stored form, or the reason it does not fit.
@@ -233,12 +234,18 @@ pub fn parse_text(def: &definition::Model, raw: &str) -> Result<Value, String> {
                 .filter(|_| parts.next().is_none())
                 .ok_or_else(|| format!("{label} must be an amount and a currency code, like 12.50 EUR"))
         }
+        // Postgres has no year 0 and stops at 294276; years 1 to 9999 are what people write.
         T::Date => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .filter(|d| (1..=9999).contains(&d.year()))
             .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
-            .map_err(|_| format!("{label} must be a date (YYYY-MM-DD)")),
+            .ok_or_else(|| format!("{label} must be a date (YYYY-MM-DD, years 1 to 9999)")),
         T::DateTime => DateTime::parse_from_rfc3339(text)
-            .map(|d| Value::String(d.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Millis, true)))
-            .map_err(|_| format!("{label} must be a date and time (RFC 3339)")),
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+            .filter(|d| (1..=9999).contains(&d.year()))
+            .map(|d| Value::String(d.to_rfc3339_opts(SecondsFormat::Millis, true)))
+            .ok_or_else(|| format!("{label} must be a date and time (RFC 3339, years 1 to 9999)")),
         T::Boolean => match text.to_lowercase().as_str() {
             "true" | "yes" | "y" | "1" => Ok(Value::Bool(true)),
             "false" | "no" | "n" | "0" => Ok(Value::Bool(false)),
@@ -506,6 +513,8 @@ mod tests {
             (T::Currency, json!({"amount": 1}), Err(())),
             (T::Date, json!("2026-02-30"), Err(())),
             (T::Date, json!("2026-02-28"), Ok(json!("2026-02-28"))),
+            (T::Date, json!("0000-01-01"), Err(())),
+            (T::DateTime, json!("0000-01-01T00:00:00Z"), Err(())),
             (T::DateTime, json!("2026-02-28T10:00:00+02:00"), Ok(json!("2026-02-28T08:00:00.000Z"))),
             (T::Boolean, json!("yes"), Err(())),
             (T::Boolean, json!(true), Ok(json!(true))),

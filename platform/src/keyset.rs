@@ -45,6 +45,21 @@ impl Cursor {
     }
 }
 
+/// Whether `value` (from a cursor) is a well-formed value of `sql_type`.
+fn castable(value: &str, sql_type: &str) -> bool {
+    match sql_type {
+        "text" => !value.contains('\0'),
+        "timestamptz" => chrono::DateTime::parse_from_rfc3339(value)
+            .is_ok_and(|t| (1..=9999).contains(&chrono::Datelike::year(&t))),
+        "date" => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .is_ok_and(|d| (1..=9999).contains(&chrono::Datelike::year(&d))),
+        "integer" => value.parse::<i32>().is_ok(),
+        "boolean" => value == "true" || value == "false",
+        "numeric" | "real" => value.len() <= 100 && value.parse::<f64>().is_ok_and(f64::is_finite),
+        _ => false,
+    }
+}
+
 /// The sort of one list query, with `id_expr` as the final tie-breaker.
 #[derive(Clone, Debug)]
 pub struct Keyset {
@@ -53,9 +68,14 @@ pub struct Keyset {
 }
 
 impl Keyset {
-    /// Extra select-list entries carrying each row's sort values as text (`sort_0`, …).
+    /// Extra select-list entries carrying each row's sort values as text (`sort_0`, …), in their
+    /// JSON form: ISO 8601 for times, so a cursor's values can be checked before Postgres sees them.
     pub fn select_list(&self) -> String {
-        self.keys.iter().enumerate().map(|(i, key)| format!(", ({})::text AS sort_{i}", key.expr)).collect()
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| format!(", to_json({})#>>'{{}}' AS sort_{i}", key.expr))
+            .collect()
     }
 
     pub fn order_by(&self) -> String {
@@ -72,6 +92,14 @@ impl Keyset {
     pub fn after(&self, cursor: &Cursor) -> ApiResult<Sql> {
         if cursor.values.len() != self.keys.len() || cursor.order != self.fingerprint() {
             return Err(ApiError::bad_input("after", "after belongs to a different orderBy"));
+        }
+        // A cursor is client text: a value that would not cast is refused here, not by Postgres.
+        for (key, value) in self.keys.iter().zip(&cursor.values) {
+            if let Some(value) = value
+                && !castable(value, key.sql_type)
+            {
+                return Err(ApiError::bad_input("after", "after is not a valid cursor"));
+            }
         }
         Ok(self.after_from(0, cursor))
     }
@@ -146,6 +174,12 @@ mod tests {
              (c.created_at IS NULL AND c.id < $3)))"
         );
         assert_eq!(keyset.order_by(), "c.last_name ASC NULLS LAST, c.created_at DESC NULLS LAST, c.id DESC");
+        let edited = Cursor {
+            values: vec![Some("Smith".into()), Some("yesterday".into())],
+            id: Uuid::nil(),
+            order: keyset.fingerprint(),
+        };
+        assert_eq!(keyset.after(&edited).expect_err("not a time").code(), "BAD_USER_INPUT");
         let short = Cursor { values: vec![None], id: Uuid::nil(), order: keyset.fingerprint() };
         assert_eq!(keyset.after(&short).expect_err("mismatch").code(), "BAD_USER_INPUT");
         let mut reversed = keyset.clone();

@@ -122,6 +122,20 @@ pub async fn scope_to_schema(txn: &DatabaseTransaction, schema: &SchemaName) -> 
     Ok(())
 }
 
+/// Takes a transaction-level advisory lock named `key` within the current tenant (the schema
+/// the search_path selects), so one tenant's lock never holds up another's. Shared locks exclude
+/// only the exclusive holder of the same key.
+pub async fn lock_in_tenant(conn: &impl ConnectionTrait, key: &str, shared: bool) -> Result<(), DbErr> {
+    let function = if shared { "pg_advisory_xact_lock_shared" } else { "pg_advisory_xact_lock" };
+    conn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("SELECT {function}(hashtext(current_schema() || ':' || $1))"),
+        [key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Rows of entity `E` whose `column` is one of `ids`, read in one statement inside a tenant
 /// transaction. The building block of every batched loader.
 pub async fn find_by_ids<E>(

@@ -22,16 +22,22 @@ ALTER TABLE contacts
     ADD COLUMN updated_by         uuid,
     ADD COLUMN deleted_at         timestamptz,
     ADD COLUMN merged_into        uuid REFERENCES contacts (id) ON DELETE SET NULL,
-    -- What `search` matches: kept by the trigger below, lowercase, phones also as bare digits.
+    -- Kept by the trigger below: the digits of every phone number (duplicates and upserts
+    -- compare these), and what `search` matches (lowercase, phones also as bare digits).
+    ADD COLUMN phone_digits       text[] NOT NULL DEFAULT '{}',
     ADD COLUMN search_text        text NOT NULL DEFAULT '';
 
 CREATE FUNCTION contacts_search_text() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    NEW.phone_digits := ARRAY(
+        SELECT digits FROM (
+            SELECT regexp_replace(p, '[^0-9]', '', 'g') AS digits
+            FROM unnest(array_prepend(NEW.phone, NEW.additional_phones)) AS p
+        ) numbers
+        WHERE length(digits) >= 3);
     NEW.search_text := lower(concat_ws(' ',
         NEW.first_name, NEW.last_name, NEW.email, array_to_string(NEW.additional_emails, ' '),
-        NEW.phone, regexp_replace(coalesce(NEW.phone, ''), '[^0-9]', '', 'g'),
-        array_to_string(NEW.additional_phones, ' '),
-        regexp_replace(array_to_string(NEW.additional_phones, ' '), '[^0-9 ]', '', 'g'),
+        NEW.phone, array_to_string(NEW.additional_phones, ' '), array_to_string(NEW.phone_digits, ' '),
         NEW.job_title, NEW.notes));
     RETURN NEW;
 END $$;
@@ -42,10 +48,12 @@ UPDATE contacts SET search_text = '';
 CREATE INDEX contacts_email_idx ON contacts (email);
 CREATE INDEX contacts_additional_emails_idx ON contacts USING gin (additional_emails);
 CREATE INDEX contacts_tags_idx ON contacts USING gin (tags);
+CREATE INDEX contacts_phone_digits_idx ON contacts USING gin (phone_digits);
 CREATE INDEX contacts_custom_fields_idx ON contacts USING gin (custom_fields jsonb_path_ops);
 CREATE INDEX contacts_search_idx ON contacts USING gin (search_text extensions.gin_trgm_ops);
 CREATE INDEX contacts_owner_idx ON contacts (owner_id);
 CREATE INDEX contacts_name_idx ON contacts (lower(last_name), lower(first_name));
+CREATE INDEX contacts_first_name_idx ON contacts (lower(first_name));
 CREATE INDEX contacts_trash_idx ON contacts (deleted_at) WHERE deleted_at IS NOT NULL;
 
 ALTER TABLE companies
@@ -116,7 +124,8 @@ DROP FUNCTION contacts_search_text();
 ALTER TABLE contacts DROP COLUMN additional_emails, DROP COLUMN additional_phones,
     DROP COLUMN job_title, DROP COLUMN owner_id, DROP COLUMN tags, DROP COLUMN lifecycle_stage,
     DROP COLUMN source, DROP COLUMN address, DROP COLUMN notes, DROP COLUMN created_by,
-    DROP COLUMN updated_by, DROP COLUMN deleted_at, DROP COLUMN merged_into, DROP COLUMN search_text;
+    DROP COLUMN updated_by, DROP COLUMN deleted_at, DROP COLUMN merged_into, DROP COLUMN phone_digits,
+    DROP COLUMN search_text;
 CREATE UNIQUE INDEX contacts_email_key ON contacts (email) WHERE email IS NOT NULL;
 "#;
 

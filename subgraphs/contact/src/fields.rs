@@ -7,6 +7,7 @@ use chrono::Utc;
 use crm_entities::custom_fields::{FieldOption, as_text, parse_text};
 use crm_entities::tenant::custom_field_definition::{self as definition, CustomFieldObject, CustomFieldType};
 use crm_platform::sql::Sql;
+use crm_platform::tenancy::lock_in_tenant;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::Value;
@@ -163,7 +164,7 @@ async fn scalar(tx: &TenantTx, sql: Sql) -> ApiResult<i64> {
 
 /// Serializes definition changes of a tenant: conversions read and rewrite every value.
 async fn lock_definitions(tx: &TenantTx) -> ApiResult<()> {
-    tx.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext('custom-field-definitions'))").await?;
+    lock_in_tenant(&**tx, crm_entities::custom_fields::DEFINITIONS_LOCK, false).await?;
     Ok(())
 }
 

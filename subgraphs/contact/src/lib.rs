@@ -36,7 +36,7 @@ pub const SUBGRAPH: Subgraph = Subgraph {
 
 /// The import worker.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
-    Box::pin(imports::worker::run(services.db, shutdown))
+    Box::pin(imports::worker::run(services.db, services.kv, shutdown))
 }
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {

@@ -6,7 +6,7 @@ use crm_entities::tenant::contact;
 use crm_platform::ids::UserId;
 use crm_platform::sql::Sql;
 use crm_platform::{ApiResult, TenantTx};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::EntityTrait;
 
 use crate::contacts::{ContactPatch, create_contact, lock_live, save_changes};
 
@@ -52,8 +52,7 @@ pub async fn find_match(
             sql.push(") OR additional_emails && ").bind_as(keys.to_vec(), "text[]").push(")");
         }
         ContactMatch::Phone => {
-            let patterns: Vec<String> = keys.iter().map(|d| format!("%{d}%")).collect();
-            sql.push("search_text LIKE ANY(").bind_as(patterns, "text[]").push(")");
+            sql.push("phone_digits && ").bind_as(keys.to_vec(), "text[]");
         }
     }
     sql.push(" ORDER BY created_at, id LIMIT 1");
@@ -63,9 +62,7 @@ pub async fn find_match(
 /// Serializes upserts of the same keys, so two at once cannot both create.
 pub async fn lock_keys(tx: &TenantTx, keys: &[String]) -> ApiResult<()> {
     for key in keys {
-        let mut sql = Sql::new("SELECT pg_advisory_xact_lock(hashtext(");
-        sql.bind(format!("contact-match:{key}")).push("))");
-        tx.execute(sql.statement()).await?;
+        crm_platform::tenancy::lock_in_tenant(&**tx, &format!("contact-match:{key}"), false).await?;
     }
     Ok(())
 }

@@ -30,7 +30,9 @@ async fn upload(stack: &TestStack, org: &Org, options: Value, body: Vec<u8>) -> 
 async fn run(stack: &TestStack, org: &Org, id: &str) -> Value {
     let import = uuid::Uuid::parse_str(id).expect("uuid");
     let job = worker::claim_import(&stack.db, import).await.expect("claim").expect("a queued import");
-    worker::process(&stack.db, job, CancellationToken::new(), None).await.expect("process");
+    worker::process(&stack.db, Some(stack.services.kv.clone()), job, CancellationToken::new(), None)
+        .await
+        .expect("process");
     let read = stack.subgraph("contact", Some(&org.token), READ, json!({ "id": id })).await;
     read.ok()["contactImport"].clone()
 }

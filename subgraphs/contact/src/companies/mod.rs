@@ -15,6 +15,7 @@ use crm_platform::error::is_unique_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
 use crm_platform::sql::Sql;
+use crm_platform::tenancy::lock_in_tenant;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QuerySelect};
 use serde_json::{Value, json};
@@ -131,7 +132,7 @@ async fn prepare(
 /// ancestors. Hierarchy changes of a tenant are serialized, so two concurrent moves cannot
 /// close a loop between them.
 async fn refuse_cycle(tx: &TenantTx, company: CompanyId, parent: CompanyId) -> ApiResult<()> {
-    tx.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext('company-hierarchy'))").await?;
+    lock_in_tenant(&**tx, "company-hierarchy", false).await?;
     let chain = ancestor_ids(&**tx, parent).await?;
     if parent == company || chain.contains(&company) {
         return Err(ApiError::bad_input("parentId", "parentId would make the company its own ancestor"));
@@ -231,11 +232,18 @@ pub async fn trash_company(tx: &TenantTx, actor: UserId, id: CompanyId) -> ApiRe
     Ok(model)
 }
 
-/// Brings a company back; CONFLICT when a live company took its domain meanwhile.
+/// Brings a company back; CONFLICT when a live company took its domain or a unique value
+/// meanwhile.
 pub async fn restore_company(tx: &TenantTx, actor: UserId, id: CompanyId) -> ApiResult<company::Model> {
     let row = lock(tx, id).await?;
     if row.deleted_at.is_none() {
         return Ok(row);
+    }
+    let defs = definitions(&**tx).await?;
+    if defs.fields.iter().any(|def| def.is_unique) {
+        custom_fields::lock_unique(&**tx, CustomFieldObject::Company).await?;
+        let values = row.custom_fields.as_object().cloned().unwrap_or_default();
+        defs.check_unique(&**tx, &values, Some(row.id)).await?;
     }
     let mut active = row.into_active_model();
     active.deleted_at = sea_orm::Set(None);
@@ -247,7 +255,10 @@ pub async fn restore_company(tx: &TenantTx, actor: UserId, id: CompanyId) -> Api
     Ok(model)
 }
 
+/// The company definitions, read under the shared definitions lock so a definition change
+/// cannot convert values while this transaction writes ones checked against the old rules.
 pub async fn definitions(tx: &impl ConnectionTrait) -> ApiResult<Definitions> {
+    lock_in_tenant(tx, custom_fields::DEFINITIONS_LOCK, true).await?;
     Ok(Definitions::load(tx, CustomFieldObject::Company).await?)
 }
 

@@ -65,22 +65,22 @@ fn full_name(row: &contact::Model) -> String {
 /// The likely duplicates of `row`, best first.
 pub async fn find_duplicates(tx: &TenantTx, row: &contact::Model) -> ApiResult<Vec<Duplicate>> {
     let emails = emails(row);
-    let phones: Vec<String> = phone_digits(row).iter().map(|d| format!("%{d}%")).collect();
+    let phones: Vec<String> = phone_digits(row);
     let name = full_name(row);
     let mut sql = Sql::new("SELECT c.*, coalesce(c.email = ANY(");
     sql.bind_as(emails.clone(), "text[]")
         .push(") OR c.additional_emails && ")
         .bind_as(emails.clone(), "text[]");
-    sql.push(", false) AS email_match, c.search_text LIKE ANY(").bind_as(phones.clone(), "text[]");
-    sql.push(") AS phone_match, lower(trim(c.first_name || ' ' || c.last_name)) = ").bind(name.clone());
+    sql.push(", false) AS email_match, c.phone_digits && ").bind_as(phones.clone(), "text[]");
+    sql.push(" AS phone_match, lower(trim(c.first_name || ' ' || c.last_name)) = ").bind(name.clone());
     sql.push(" AS name_match, extensions.similarity(lower(trim(c.first_name || ' ' || c.last_name)), ");
     sql.bind(name.clone()).push(") AS name_similarity, coalesce(c.company_id = ").bind(row.company_id);
     sql.push(", false) AS company_match FROM contacts c WHERE c.deleted_at IS NULL AND c.id <> ")
         .bind(row.id);
     sql.push(" AND (c.email = ANY(").bind_as(emails.clone(), "text[]");
     sql.push(") OR c.additional_emails && ").bind_as(emails, "text[]");
-    sql.push(" OR c.search_text LIKE ANY(").bind_as(phones, "text[]");
-    sql.push(") OR ").bind(name).push(" OPERATOR(extensions.<%) c.search_text)");
+    sql.push(" OR c.phone_digits && ").bind_as(phones, "text[]");
+    sql.push(" OR ").bind(name).push(" OPERATOR(extensions.<%) c.search_text)");
     sql.push(&format!(" LIMIT {}", MAX_CANDIDATES * 5));
     let results = tx.query_all(sql.statement()).await?;
     let mut found = Vec::new();

@@ -274,8 +274,10 @@ pub async fn forget(caller: &Caller, ids: &[ContactId]) {
     cache::forget(caller.kv(), caller.tenant(), ids).await;
 }
 
-/// The contact definitions of the caller's tenant, read in `tx`.
+/// The contact definitions, read under the shared definitions lock so a definition change
+/// cannot convert values while this transaction writes ones checked against the old rules.
 pub async fn definitions(tx: &impl ConnectionTrait) -> ApiResult<Definitions> {
+    crm_platform::tenancy::lock_in_tenant(tx, custom_fields::DEFINITIONS_LOCK, true).await?;
     Ok(Definitions::load(tx, CustomFieldObject::Contact).await?)
 }
 

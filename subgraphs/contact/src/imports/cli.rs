@@ -2,11 +2,13 @@
 //! running contact subgraph takes the job first, this follows its progress instead.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use crm_entities::tenant::contact_import::{self, Dedupe, ImportStatus};
 use crm_platform::ids::UserId;
+use crm_platform::kv::Kv;
 use crm_platform::sql::Sql;
 use crm_platform::{Db, TenantId, TenantTx};
 use sea_orm::ConnectionTrait;
@@ -38,6 +40,7 @@ async fn organization(db: &Db, subdomain: &str) -> anyhow::Result<(TenantId, Use
 /// Imports `path` into the organization at `subdomain`; `on_progress` sees every batch.
 pub async fn import_file(
     db: &Db,
+    kv: Arc<Kv>,
     subdomain: &str,
     path: &Path,
     dedupe: Dedupe,
@@ -70,7 +73,7 @@ pub async fn import_file(
         .map_err(|err| anyhow::anyhow!("storing the file: {err:?}"))?;
 
     match worker::claim_import(db, id).await? {
-        Some(job) => worker::process(db, job, CancellationToken::new(), Some(on_progress)).await?,
+        Some(job) => worker::process(db, Some(kv), job, CancellationToken::new(), Some(on_progress)).await?,
         None => follow(db, tenant, id, &on_progress).await?,
     }
     let tx = TenantTx::begin(db, tenant).await?;

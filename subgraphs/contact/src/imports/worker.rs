@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -15,6 +16,7 @@ use crm_entities::tenant::contact_import::{self, Dedupe, ImportStatus};
 use crm_entities::tenant::custom_field_definition::CustomFieldObject;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
+use crm_platform::kv::Kv;
 use crm_platform::sql::Sql;
 use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IntoActiveModel};
@@ -25,6 +27,7 @@ use uuid::Uuid;
 
 use super::columns::{self, CompanyRef, Row, RowError, Target};
 use super::{CHUNK_BYTES, find_import};
+use crate::cache;
 use crate::companies::{self, CompanyPatch, create_company};
 use crate::contacts::{self, blank, lock_live, save_changes};
 
@@ -36,11 +39,11 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 const MAX_ATTEMPTS: i32 = 5;
 
 /// Takes queued imports until `shutdown`.
-pub async fn run(db: Db, shutdown: CancellationToken) {
+pub async fn run(db: Db, kv: Arc<Kv>, shutdown: CancellationToken) {
     loop {
         match claim(&db).await {
             Ok(Some(job)) => {
-                if let Err(err) = process(&db, job, shutdown.clone(), None).await {
+                if let Err(err) = process(&db, Some(kv.clone()), job, shutdown.clone(), None).await {
                     tracing::warn!(import.id = %job.import, error = %err, "import interrupted; it will be resumed");
                 }
                 continue;
@@ -105,9 +108,11 @@ pub async fn claim_import(db: &Db, import: Uuid) -> Result<Option<Job>, DbErr> {
 /// Called after every committed batch with the import as it now stands.
 pub type Progress = Box<dyn Fn(&contact_import::Model) + Send>;
 
-/// Runs (or resumes) one leased import to its end, or until `stop`.
+/// Runs (or resumes) one leased import to its end, or until `stop`. Contacts it updates are
+/// dropped from the cache in `kv`.
 pub async fn process(
     db: &Db,
+    kv: Option<Arc<Kv>>,
     job: Job,
     stop: CancellationToken,
     progress: Option<Progress>,
@@ -118,7 +123,7 @@ pub async fn process(
     }
     let db = db.clone();
     let handle = Handle::current();
-    tokio::task::spawn_blocking(move || Importer { handle, db, job, stop, progress }.run()).await?
+    tokio::task::spawn_blocking(move || Importer { handle, db, kv, job, stop, progress }.run()).await?
 }
 
 /// Ends an import: its status, its file dropped, its job removed.
@@ -264,6 +269,7 @@ struct Layout {
 struct Importer {
     handle: Handle,
     db: Db,
+    kv: Option<Arc<Kv>>,
     job: Job,
     stop: CancellationToken,
     progress: Option<Progress>,
@@ -289,7 +295,7 @@ impl Importer {
                 None => return Ok(()),
             },
         };
-        self.read_rows(import, &defs.0, &defs.1)
+        self.read_rows(import, &defs.0)
     }
 
     fn block<T>(&self, future: impl Future<Output = ApiResult<T>>) -> anyhow::Result<T> {
@@ -362,12 +368,7 @@ impl Importer {
         Ok(Some(import))
     }
 
-    fn read_rows(
-        &self,
-        mut import: contact_import::Model,
-        defs: &Definitions,
-        company_defs: &Definitions,
-    ) -> anyhow::Result<()> {
+    fn read_rows(&self, mut import: contact_import::Model, defs: &Definitions) -> anyhow::Result<()> {
         let layout: Layout = serde_json::from_value(import.columns.clone().unwrap_or(Value::Null))?;
         let delimiter = import.delimiter.as_deref().and_then(|d| d.bytes().next()).unwrap_or(b',');
         let source =
@@ -380,6 +381,7 @@ impl Importer {
         let (base_offset, base_line) = (import.next_offset, import.next_line);
         let mut seen = HashSet::new();
         let mut record = csv::ByteRecord::new();
+        let mut defs = defs.clone();
         loop {
             let mut rows = Vec::new();
             let mut errors = Vec::new();
@@ -406,7 +408,7 @@ impl Importer {
                     None => line,
                 };
                 let cells: Vec<&[u8]> = record.iter().collect();
-                match columns::parse_row(line, &cells, &layout.headers, &layout.targets, defs) {
+                match columns::parse_row(line, &cells, &layout.headers, &layout.targets, &defs) {
                     Ok(row) => rows.push(row),
                     Err(error) => errors.push(error),
                 }
@@ -419,8 +421,19 @@ impl Importer {
                 self.handle.block_on(finish(&self.db, self.job, ImportStatus::Done, None))?;
                 return Ok(());
             }
-            let batch = Batch { job: self.job, import: &import, rows, errors, position, defs, company_defs };
-            import = self.block(batch.apply(&self.db, &mut seen))?;
+            let batch = Batch { job: self.job, import: &import, rows, errors, position };
+            let applied = match self.handle.block_on(batch.apply(&self.db, &mut seen)) {
+                Ok(applied) => applied,
+                // Another worker took the import over (this one's lease ran out): it goes on.
+                Err(ApiError::Conflict(_)) => return Ok(()),
+                Err(err) => anyhow::bail!(err.message()),
+            };
+            if let Some(kv) = &self.kv {
+                self.handle.block_on(cache::forget(kv, self.job.tenant, &applied.updated));
+            }
+            import = applied.import;
+            // The definitions may have changed meanwhile; rows are read against the current ones.
+            defs = applied.definitions;
             if let Some(progress) = &self.progress {
                 progress(&import);
             }
@@ -447,8 +460,21 @@ struct Batch<'a> {
     errors: Vec<RowError>,
     /// Offset and line after the batch's last row.
     position: (i64, i64),
-    defs: &'a Definitions,
-    company_defs: &'a Definitions,
+}
+
+/// What a committed batch leaves: the import as it stands, the contacts it updated (to drop from
+/// the cache) and the definitions it checked values against.
+struct Applied {
+    import: contact_import::Model,
+    updated: Vec<ContactId>,
+    definitions: Definitions,
+}
+
+/// A new contact of this batch, by dedupe key: still to insert, or inserted already (batches of
+/// a tenant with unique custom fields insert row by row).
+enum Pending {
+    Queued(usize),
+    Inserted(Uuid),
 }
 
 #[derive(Default)]
@@ -488,11 +514,15 @@ struct Existing {
 }
 
 impl Batch<'_> {
-    async fn apply(mut self, db: &Db, seen: &mut HashSet<String>) -> ApiResult<contact_import::Model> {
+    async fn apply(mut self, db: &Db, seen: &mut HashSet<String>) -> ApiResult<Applied> {
+        // Still ours for the length of this batch, however long it takes.
+        extend_lease(db.conn(), self.job.import).await?;
         let tx = TenantTx::begin(db, self.job.tenant).await?;
+        let defs = contacts::definitions(&*tx).await?;
+        let company_defs = companies::definitions(&*tx).await?;
         let actor = UserId(self.import.created_by.unwrap_or_default());
         let mut errors = self.errors.clone();
-        let companies = resolve_companies(&tx, self.company_defs, actor, &self.rows, &mut errors).await?;
+        let companies = resolve_companies(&tx, &company_defs, actor, &self.rows, &mut errors).await?;
         let existing = if self.import.dedupe == Dedupe::None {
             HashMap::new()
         } else {
@@ -500,8 +530,9 @@ impl Batch<'_> {
         };
         let mut counts = Counts::default();
         let mut inserts: Vec<contact::Model> = Vec::new();
-        let mut pending: HashMap<String, usize> = HashMap::new();
-        let unique_fields = self.defs.fields.iter().any(|def| def.is_unique);
+        let mut pending: HashMap<String, Pending> = HashMap::new();
+        let mut updated = Vec::new();
+        let unique_fields = defs.fields.iter().any(|def| def.is_unique);
         if unique_fields {
             custom_fields::lock_unique(&*tx, CustomFieldObject::Contact).await?;
         }
@@ -514,22 +545,27 @@ impl Batch<'_> {
             let line = row.line;
             let outcome: ApiResult<()> = async {
                 if self.import.dedupe != Dedupe::None {
-                    if let Some(id) = existing.get(&key) {
+                    let matched = match pending.get(&key) {
+                        Some(Pending::Inserted(id)) => Some(*id),
+                        _ => existing.get(&key).copied(),
+                    };
+                    if let Some(id) = matched {
                         return if self.import.dedupe == Dedupe::Skip {
                             counts.skipped += 1;
                             Ok(())
                         } else {
-                            update_existing(&tx, self.defs, actor, *id, row.patch, company_id).await?;
+                            update_existing(&tx, &defs, actor, id, row.patch, company_id).await?;
+                            updated.push(ContactId(id));
                             counts.updated += 1;
                             Ok(())
                         };
                     }
-                    if let Some(index) = pending.get(&key) {
+                    if let Some(Pending::Queued(index)) = pending.get(&key) {
                         if self.import.dedupe == Dedupe::Skip {
                             counts.skipped += 1;
                         } else {
                             let target = &mut inserts[*index];
-                            let values = self.defs.apply_patch(
+                            let values = defs.apply_patch(
                                 &target.custom_fields,
                                 row.patch.custom_fields.as_ref().unwrap_or(&json!({})),
                                 false,
@@ -546,7 +582,7 @@ impl Batch<'_> {
                     }
                 }
                 let mut model = blank(ContactId::new(), actor);
-                let values = self.defs.apply_patch(
+                let values = defs.apply_patch(
                     &json!({}),
                     row.patch.custom_fields.as_ref().unwrap_or(&json!({})),
                     true,
@@ -556,10 +592,11 @@ impl Batch<'_> {
                 model.company_id = company_id.map(|c| c.0).or(model.company_id);
                 if unique_fields {
                     let values = model.custom_fields.as_object().cloned().unwrap_or_default();
-                    self.defs.check_unique(&*tx, &values, None).await?;
+                    defs.check_unique(&*tx, &values, None).await?;
+                    pending.insert(key.clone(), Pending::Inserted(model.id));
                     insert(&tx, actor, vec![model]).await?;
                 } else {
-                    pending.insert(key.clone(), inserts.len());
+                    pending.insert(key.clone(), Pending::Queued(inserts.len()));
                     inserts.push(model);
                 }
                 seen.insert(key);
@@ -578,9 +615,11 @@ impl Batch<'_> {
             // Everything above is only counted: the rows and companies go, the report stays.
             drop(tx);
             let tx = TenantTx::begin(db, self.job.tenant).await?;
-            return self.record(tx, counts, errors).await;
+            let import = self.record(tx, counts, errors).await?;
+            return Ok(Applied { import, updated: Vec::new(), definitions: defs });
         }
-        self.record(tx, counts, errors).await
+        let import = self.record(tx, counts, errors).await?;
+        Ok(Applied { import, updated, definitions: defs })
     }
 
     /// Writes the reports and the progress, renews the lease, and commits.
@@ -610,10 +649,17 @@ impl Batch<'_> {
             .bind(counts.skipped);
         sql.push(", failed = failed + ").bind(errors.len() as i64);
         sql.push(", next_offset = ").bind(self.position.0).push(", next_line = ").bind(self.position.1);
-        sql.push(" WHERE id = ").bind(self.job.import);
-        tx.execute(sql.statement()).await?;
+        // Only from where this batch started: a worker that took the import over meanwhile has
+        // moved it on, and this batch is then rolled back.
+        sql.push(" WHERE id = ")
+            .bind(self.job.import)
+            .push(" AND next_offset = ")
+            .bind(self.import.next_offset);
+        if tx.execute(sql.statement()).await?.rows_affected() == 0 {
+            return Err(ApiError::Conflict("another worker took this import over".to_owned()));
+        }
         let mut sql = Sql::new(&format!(
-            "UPDATE crm.import_jobs SET lease_until = now() + interval '{} seconds' WHERE import_id = ",
+            "UPDATE crm.import_jobs SET lease_until = now() + interval '{} seconds', attempts = 0 WHERE import_id = ",
             LEASE.as_secs()
         ));
         sql.bind(self.job.import);
@@ -654,6 +700,15 @@ async fn insert(tx: &TenantTx, actor: UserId, rows: Vec<contact::Model>) -> ApiR
     events::enqueue_many(&**tx, &events).await
 }
 
+async fn extend_lease(conn: &impl ConnectionTrait, import: Uuid) -> Result<(), DbErr> {
+    let mut sql = Sql::new(&format!(
+        "UPDATE crm.import_jobs SET lease_until = now() + interval '{} seconds' WHERE import_id = ",
+        LEASE.as_secs()
+    ));
+    sql.bind(import);
+    conn.execute(sql.statement()).await.map(drop)
+}
+
 async fn update_existing(
     tx: &TenantTx,
     defs: &Definitions,
@@ -666,6 +721,9 @@ async fn update_existing(
     let mut after = before.clone();
     let values =
         defs.apply_patch(&after.custom_fields, patch.custom_fields.as_ref().unwrap_or(&json!({})), false)?;
+    if defs.fields.iter().any(|def| def.is_unique) {
+        defs.check_unique(&**tx, &values, Some(id)).await?;
+    }
     patch.apply_to(&mut after);
     after.custom_fields = Value::Object(values);
     if company.is_some() {
@@ -682,15 +740,30 @@ async fn existing(tx: &TenantTx, rows: &[Row]) -> ApiResult<HashMap<String, Uuid
         .filter(|r| !matches!(r.patch.email, Some(Some(_))))
         .filter_map(|r| r.patch.first_name.as_ref().map(|f| f.to_lowercase()))
         .collect();
+    if emails.is_empty() && firsts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Only the conditions with values, so each uses its index instead of one scanning the table.
+    let mut conditions = Vec::new();
+    if !emails.is_empty() {
+        let mut by_email = Sql::new("c.email = ANY(");
+        by_email
+            .bind_as(emails.clone(), "text[]")
+            .push(") OR c.additional_emails && ")
+            .bind_as(emails, "text[]");
+        conditions.push(by_email);
+    }
+    if !firsts.is_empty() {
+        let mut by_name = Sql::new("lower(c.first_name) = ANY(");
+        by_name.bind_as(firsts, "text[]").push(")");
+        conditions.push(by_name);
+    }
     let mut sql = Sql::new(
         "SELECT c.id, c.email, c.additional_emails, c.first_name, c.last_name, co.name AS company_name, co.domain AS company_domain
          FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
-         WHERE c.deleted_at IS NULL AND (c.email = ANY(",
+         WHERE c.deleted_at IS NULL AND ",
     );
-    sql.bind_as(emails.clone(), "text[]").push(") OR c.additional_emails && ").bind_as(emails, "text[]");
-    sql.push(" OR lower(c.first_name) = ANY(")
-        .bind_as(firsts, "text[]")
-        .push(")) ORDER BY c.created_at DESC, c.id DESC");
+    sql.append(crm_platform::sql::join(conditions, "OR")).push(" ORDER BY c.created_at DESC, c.id DESC");
     let found = Existing::find_by_statement(sql.statement()).all(&**tx).await?;
     let mut keys = HashMap::new();
     // Oldest last, so the oldest contact wins a key.
