@@ -46,12 +46,15 @@ CREATE TRIGGER contacts_search_text BEFORE INSERT OR UPDATE ON contacts
 UPDATE contacts SET search_text = '';
 
 CREATE INDEX contacts_email_idx ON contacts (email);
-CREATE INDEX contacts_additional_emails_idx ON contacts USING gin (additional_emails);
+-- Looked up with many keys at once (imports, upserts): without a pending list to scan.
+CREATE INDEX contacts_additional_emails_idx ON contacts USING gin (additional_emails) WITH (fastupdate = off);
 CREATE INDEX contacts_tags_idx ON contacts USING gin (tags);
-CREATE INDEX contacts_phone_digits_idx ON contacts USING gin (phone_digits);
-CREATE INDEX contacts_custom_fields_idx ON contacts USING gin (custom_fields jsonb_path_ops);
+CREATE INDEX contacts_phone_digits_idx ON contacts USING gin (phone_digits) WITH (fastupdate = off);
 CREATE INDEX contacts_search_idx ON contacts USING gin (search_text extensions.gin_trgm_ops);
-CREATE INDEX contacts_owner_idx ON contacts (owner_id);
+-- Typo-tolerant matching looks at names only: short texts, quick to compare.
+CREATE INDEX contacts_name_trgm_idx ON contacts
+    USING gin ((lower(first_name || ' ' || last_name)) extensions.gin_trgm_ops);
+CREATE INDEX contacts_owner_idx ON contacts (owner_id) WHERE owner_id IS NOT NULL;
 CREATE INDEX contacts_name_idx ON contacts (lower(last_name), lower(first_name));
 CREATE INDEX contacts_first_name_idx ON contacts (lower(first_name));
 CREATE INDEX contacts_trash_idx ON contacts (deleted_at) WHERE deleted_at IS NOT NULL;
@@ -83,7 +86,6 @@ CREATE UNIQUE INDEX companies_domain_key ON companies (domain)
     WHERE domain IS NOT NULL AND deleted_at IS NULL;
 CREATE INDEX companies_parent_idx ON companies (parent_id);
 CREATE INDEX companies_name_idx ON companies USING gin (lower(name) extensions.gin_trgm_ops);
-CREATE INDEX companies_custom_fields_idx ON companies USING gin (custom_fields jsonb_path_ops);
 CREATE INDEX companies_trash_idx ON companies (deleted_at) WHERE deleted_at IS NOT NULL;
 
 -- Deals take custom fields and the trash too (the deal subgraph's own columns come with it).

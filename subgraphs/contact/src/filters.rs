@@ -95,16 +95,19 @@ pub enum SortDirection {
     Desc,
 }
 
-/// Custom field definitions a filter may name, and fresh table aliases for nested queries.
+/// Custom field definitions a filter may name, fresh table aliases for nested queries, and how
+/// contact searches match: as substrings (`fuzzy: false`) or by word similarity, for when no
+/// contact holds the text as it was typed.
 pub struct Scope {
     pub contact_fields: Definitions,
     pub company_fields: Definitions,
+    pub fuzzy: bool,
     next_alias: usize,
 }
 
 impl Scope {
     pub fn new(contact_fields: Definitions, company_fields: Definitions) -> Self {
-        Self { contact_fields, company_fields, next_alias: 0 }
+        Self { contact_fields, company_fields, fuzzy: false, next_alias: 0 }
     }
 
     /// A scope for filters that name no custom fields.
@@ -135,22 +138,33 @@ pub fn search_text(raw: &str) -> ApiResult<Option<String>> {
     Ok((!text.is_empty()).then_some(text))
 }
 
-/// `expr` (lowercase text) matches `text` as a substring or by word similarity.
-fn text_match(expr: &str, text: &str) -> Sql {
+/// `expr` (lowercase text) holds `text` as a substring, or (fuzzy) is similar to it by words.
+/// Both use the trigram index.
+fn text_match(expr: &str, text: &str, fuzzy: bool) -> Sql {
     let mut sql = Sql::new("(");
-    sql.push(expr).push(" LIKE ").bind(format!("%{}%", like_literal(text)));
-    sql.push(" OR ").bind(text.to_owned()).push(" OPERATOR(extensions.<%) ").push(expr).push(")");
+    if fuzzy {
+        sql.bind(text.to_owned()).push(" OPERATOR(extensions.<%) ").push(expr);
+    } else {
+        sql.push(expr).push(" LIKE ").bind(format!("%{}%", like_literal(text)));
+    }
+    sql.push(")");
     sql
 }
 
-/// How well a contact row `c` matches `text`, 0..1 (1 for a substring match).
-pub fn contact_rank(alias: &str, text: &str) -> Sql {
-    let mut sql = Sql::new("greatest(extensions.word_similarity(");
-    sql.bind(text.to_owned()).push(&format!(", {alias}.search_text), CASE WHEN {alias}.search_text LIKE "));
-    sql.bind(format!("%{}%", like_literal(text)))
-        .push(" THEN 1 ELSE 0 END, coalesce((SELECT extensions.word_similarity(");
-    sql.bind(text.to_owned())
-        .push(&format!(", lower(co.name)) FROM companies co WHERE co.id = {alias}.company_id), 0))"));
+/// How well a contact row matches `text` (higher is better). Substring matches rank by how
+/// early the text appears (names come first in `search_text`), so no similarity is computed
+/// for them; fuzzy matches rank by the word similarity of the name, the short field typos are
+/// made in.
+pub fn contact_rank(alias: &str, text: &str, fuzzy: bool) -> Sql {
+    let mut sql = Sql::new("");
+    if fuzzy {
+        sql.push("extensions.word_similarity(").bind(text.to_owned());
+        sql.push(&format!(", lower({alias}.first_name || ' ' || {alias}.last_name))"));
+    } else {
+        sql.push(&format!("CASE WHEN strpos({alias}.search_text, ")).bind(text.to_owned());
+        sql.push(&format!(") > 0 THEN 1.0 / strpos({alias}.search_text, ")).bind(text.to_owned());
+        sql.push(") ELSE 0.001 END");
+    }
     sql
 }
 
@@ -225,10 +239,18 @@ impl ContactFilter {
             parts.extend(f.conditions(&format!("{c}.updated_at")));
         }
         if let Some(text) = self.search.as_deref().map(search_text).transpose()?.flatten() {
+            // As typed, anywhere in the contact; failing that, similar to the name (a typo).
+            let target = if scope.fuzzy {
+                format!("lower({c}.first_name || ' ' || {c}.last_name)")
+            } else {
+                format!("{c}.search_text")
+            };
             let mut sql = Sql::new("(");
-            sql.append(text_match(&format!("{c}.search_text"), &text));
-            sql.push(&format!(" OR {c}.company_id IN (SELECT co.id FROM companies co WHERE "));
-            sql.append(text_match("lower(co.name)", &text)).push("))");
+            sql.append(text_match(&target, &text, scope.fuzzy));
+            sql.push(&format!(
+                " OR {c}.company_id = ANY(ARRAY(SELECT co.id FROM companies co WHERE co.deleted_at IS NULL AND "
+            ));
+            sql.append(text_match("lower(co.name)", &text, scope.fuzzy)).push(")))");
             parts.push(sql);
         }
         if let Some(filters) = &self.custom_fields {
@@ -239,10 +261,11 @@ impl ContactFilter {
         }
         if let Some(filter) = &self.company {
             let co = scope.alias("co");
+            // An uncorrelated array, so the planner can combine it with other index conditions.
             let mut sql = Sql::new(&format!(
-                "{c}.company_id IN (SELECT {co}.id FROM companies {co} WHERE {co}.deleted_at IS NULL AND "
+                "{c}.company_id = ANY(ARRAY(SELECT {co}.id FROM companies {co} WHERE {co}.deleted_at IS NULL AND "
             ));
-            sql.append(filter.to_sql(scope, &co, depth + 1)?).push(")");
+            sql.append(filter.to_sql(scope, &co, depth + 1)?).push("))");
             parts.push(sql);
         }
         Ok(join(parts, "AND"))
@@ -332,8 +355,10 @@ impl CompanyFilter {
             parts.extend(f.conditions(&format!("{co}.updated_at")));
         }
         if let Some(text) = self.search.as_deref().map(search_text).transpose()?.flatten() {
+            // Companies are few next to contacts: substrings and similar words at once.
             let mut sql = Sql::new("(");
-            sql.append(text_match(&format!("lower({co}.name)"), &text));
+            sql.append(text_match(&format!("lower({co}.name)"), &text, false)).push(" OR ");
+            sql.append(text_match(&format!("lower({co}.name)"), &text, true));
             sql.push(&format!(" OR coalesce({co}.domain, '') LIKE "))
                 .bind(format!("%{}%", like_literal(&text)));
             sql.push(")");
@@ -360,9 +385,9 @@ impl CompanyFilter {
         if let Some(filter) = &self.parent {
             let parent = scope.alias("co");
             let mut sql = Sql::new(&format!(
-                "{co}.parent_id IN (SELECT {parent}.id FROM companies {parent} WHERE {parent}.deleted_at IS NULL AND "
+                "{co}.parent_id = ANY(ARRAY(SELECT {parent}.id FROM companies {parent} WHERE {parent}.deleted_at IS NULL AND "
             ));
-            sql.append(filter.to_sql(scope, &parent, depth + 1)?).push(")");
+            sql.append(filter.to_sql(scope, &parent, depth + 1)?).push("))");
             parts.push(sql);
         }
         Ok(join(parts, "AND"))
@@ -389,7 +414,11 @@ mod tests {
             ..Default::default()
         };
         let sql = filter.to_sql(&mut Scope::without_fields(), "c", 0).expect("valid");
-        assert!(sql.text().contains("companies co1"), "{}", sql.text());
+        assert!(
+            sql.text().contains("c.company_id = ANY(ARRAY(SELECT co1.id FROM companies co1"),
+            "{}",
+            sql.text()
+        );
         assert!(
             sql.text().contains("NOT EXISTS (SELECT 1 FROM contacts c2 WHERE c2.company_id = co1.id"),
             "{}",

@@ -49,43 +49,68 @@ pub struct ContactQuery {
     pub company: Option<CompanyId>,
 }
 
-/// Everything a page and its count share: the condition, the search text and the definitions.
+/// Everything a page and its count share: the condition, the search and how it matches.
 struct Plan {
     condition: Sql,
     search: Option<String>,
+    fuzzy: bool,
     keyset: Keyset,
 }
 
 const MAX_ORDER_TERMS: usize = 5;
 
 async fn plan(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Plan> {
+    // Every list statement is planned for its own values: a generic plan cannot tell a search
+    // for a rare name from one for a common word, nor a selective filter from a broad one.
+    tx.execute_unprepared("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)").await?;
     let needs_fields = query.order.iter().any(|o| o.custom_field.is_some())
         || query.filter.as_ref().is_some_and(ContactFilter::names_custom_fields);
-    let mut scope = if needs_fields {
-        Scope::new(
+    let (contact_fields, company_fields) = if needs_fields {
+        (
             Definitions::load(&**tx, CustomFieldObject::Contact).await?,
             Definitions::load(&**tx, CustomFieldObject::Company).await?,
         )
     } else {
-        Scope::without_fields()
+        let empty = Scope::without_fields();
+        (empty.contact_fields, empty.company_fields)
     };
-    let mut condition =
-        Sql::new(if query.trashed { "c.deleted_at IS NOT NULL" } else { "c.deleted_at IS NULL" });
-    if let Some(company) = query.company {
-        condition.push(" AND c.company_id = ").bind(company.0);
-    }
     let search = match &query.filter {
-        Some(filter) => {
-            condition.push(" AND ").append(filter.to_sql(&mut scope, "c", 0)?);
-            filter.search.as_deref().map(search_text).transpose()?.flatten()
-        }
+        Some(filter) => filter.search.as_deref().map(search_text).transpose()?.flatten(),
         None => None,
     };
-    let keyset = keyset(&scope.contact_fields, &query.order, search.is_some())?;
-    Ok(Plan { condition, search, keyset })
+    let build = |fuzzy: bool| -> ApiResult<(Sql, Definitions)> {
+        let mut scope = Scope::new(contact_fields.clone(), company_fields.clone());
+        scope.fuzzy = fuzzy;
+        let mut condition =
+            Sql::new(if query.trashed { "c.deleted_at IS NOT NULL" } else { "c.deleted_at IS NULL" });
+        if let Some(company) = query.company {
+            condition.push(" AND c.company_id = ").bind(company.0);
+        }
+        if let Some(filter) = &query.filter {
+            condition.push(" AND ").append(filter.to_sql(&mut scope, "c", 0)?);
+        }
+        Ok((condition, scope.contact_fields))
+    };
+    let (mut condition, defs) = build(false)?;
+    let mut fuzzy = false;
+    if search.is_some() {
+        // The text as typed first; only when no contact holds it are similar words searched
+        // (a typo), so exact matches never drown in near ones.
+        let mut probe = Sql::new("SELECT EXISTS (SELECT 1 FROM contacts c WHERE ");
+        probe.append(build(false)?.0).push(") AS found");
+        let found =
+            tx.query_one(probe.statement()).await?.map(|row| row.try_get::<bool>("", "found")).transpose()?;
+        if found != Some(true) {
+            fuzzy = true;
+            set_search_threshold(tx).await?;
+            condition = build(true)?.0;
+        }
+    }
+    let keyset = keyset(&defs, &query.order, search.is_some(), fuzzy)?;
+    Ok(Plan { condition, search, fuzzy, keyset })
 }
 
-fn keyset(defs: &Definitions, order: &[ContactOrder], searching: bool) -> ApiResult<Keyset> {
+fn keyset(defs: &Definitions, order: &[ContactOrder], searching: bool, fuzzy: bool) -> ApiResult<Keyset> {
     if order.len() > MAX_ORDER_TERMS {
         return Err(ApiError::bad_input(
             "orderBy",
@@ -100,7 +125,7 @@ fn keyset(defs: &Definitions, order: &[ContactOrder], searching: bool) -> ApiRes
                 if field == ContactSortField::Relevance && !searching {
                     return Err(ApiError::bad_input("orderBy", "RELEVANCE needs filter.search"));
                 }
-                field_expr(field)
+                field_expr(field, fuzzy)
             }
             (None, Some(key)) => sql_expr(defs.require(key)?, "c.custom_fields"),
             _ => {
@@ -113,13 +138,15 @@ fn keyset(defs: &Definitions, order: &[ContactOrder], searching: bool) -> ApiRes
         keys.push(SortKey { expr, sql_type, descending });
     }
     if keys.is_empty() && searching {
-        let (expr, sql_type) = field_expr(ContactSortField::Relevance);
+        let (expr, sql_type) = field_expr(ContactSortField::Relevance, fuzzy);
         keys.push(SortKey { expr, sql_type, descending: true });
     }
     Ok(Keyset { keys, id_expr: "c.id".to_owned() })
 }
 
-fn field_expr(field: ContactSortField) -> (String, &'static str) {
+/// A field's sort expression; relevance is named by how it was computed, so a cursor of one kind
+/// of search is refused by the other.
+fn field_expr(field: ContactSortField, fuzzy: bool) -> (String, &'static str) {
     use ContactSortField as F;
     let text = |expr: &str| (expr.to_owned(), "text");
     match field {
@@ -131,7 +158,7 @@ fn field_expr(field: ContactSortField) -> (String, &'static str) {
         F::CompanyName => text("(SELECT lower(co.name) FROM companies co WHERE co.id = c.company_id)"),
         F::CreatedAt => ("c.created_at".to_owned(), "timestamptz"),
         F::UpdatedAt => ("c.updated_at".to_owned(), "timestamptz"),
-        F::Relevance => ("r.rank".to_owned(), "real"),
+        F::Relevance => ((if fuzzy { "r.similar" } else { "r.exact" }).to_owned(), "real"),
     }
 }
 
@@ -148,8 +175,9 @@ pub async fn list_contacts(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Pag
     let plan = plan(tx, query).await?;
     let mut from = Sql::new("contacts c");
     if let Some(text) = &plan.search {
-        set_search_threshold(tx).await?;
-        from.push(" CROSS JOIN LATERAL (SELECT (").append(contact_rank("c", text)).push(")::real AS rank) r");
+        let column = if plan.fuzzy { "similar" } else { "exact" };
+        from.push(" CROSS JOIN LATERAL (SELECT (").append(contact_rank("c", text, plan.fuzzy));
+        from.push(&format!(")::real AS {column}) r"));
     }
     paging::fetch(tx, "c", from, plan.condition, &plan.keyset, query.after.as_deref(), query.first).await
 }
@@ -157,8 +185,5 @@ pub async fn list_contacts(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Pag
 /// How many contacts match, across all pages.
 pub async fn count_contacts(tx: &TenantTx, query: &ContactQuery) -> ApiResult<i64> {
     let plan = plan(tx, query).await?;
-    if plan.search.is_some() {
-        set_search_threshold(tx).await?;
-    }
     paging::count(tx, "contacts c", plan.condition).await
 }
