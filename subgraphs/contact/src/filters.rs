@@ -250,7 +250,8 @@ impl ContactFilter {
             sql.push(&format!(
                 " OR {c}.company_id = ANY(ARRAY(SELECT co.id FROM companies co WHERE co.deleted_at IS NULL AND "
             ));
-            sql.append(text_match("lower(co.name)", &text, scope.fuzzy)).push(")))");
+            // Company names as typed only: a short typo is similar to every "Co…" name.
+            sql.append(text_match("lower(co.name)", &text, false)).push(")))");
             parts.push(sql);
         }
         if let Some(filters) = &self.custom_fields {

@@ -541,9 +541,12 @@ impl Batch<'_> {
         let tx = TenantTx::begin(db, self.job.tenant).await?;
         // The batch's rows and the import's progress commit together, so a commit lost in a
         // crash only means the batch is read again: no need to wait for the disk. Plans are
-        // made for this batch's values (a generic plan of the lookups scans the table).
+        // made for this batch's values (a generic plan of the lookups scans the table). New
+        // search entries gather in the indexes' pending lists, merged once when the import ends.
         tx.execute_unprepared(
-            "SELECT set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)",
+            "SELECT set_config('synchronous_commit', 'off', true), \
+             set_config('plan_cache_mode', 'force_custom_plan', true), \
+             set_config('gin_pending_list_limit', '65536', true)",
         )
         .await?;
         let defs = contacts::definitions(&*tx).await?;
