@@ -14,6 +14,7 @@
 //! | `ACCESS_TOKEN_TTL_SECS` | access token lifetime, at most 900 | `900` |
 //! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
 //! | `TENANT_RETENTION_DAYS` | how long a deleted organization is kept before it is purged | `30` |
+//! | `TRASH_RETENTION_DAYS` | how long trashed contacts and companies are kept before they are purged | `30` |
 //! | `APP_BASE_URL` | the web app; password-reset links point here, never at a request's host | `http://localhost:5173` |
 //! | `FILES_BASE_URL` | where clients reach the contact subgraph's upload and download paths (`/files/…`): the public origin in a deployment | `http://127.0.0.1:8082` |
 //! | `SIGNING_KEY_ROTATION_DAYS` | age at which the auth subgraph replaces its signing key (`0`: only `crm rotate-keys`) | `30` |
@@ -53,6 +54,8 @@ pub struct Config {
     /// Base of the upload and download URLs handed to clients.
     pub files_base_url: String,
     pub tenant_retention: Duration,
+    /// How long trashed contacts and companies stay restorable.
+    pub trash_retention: Duration,
     /// Proxies whose `X-Forwarded-For` is believed (the router, a load balancer).
     pub trusted_proxies: TrustedProxies,
     /// How often the auth subgraph replaces its signing key; `None` only by command.
@@ -151,6 +154,14 @@ impl Config {
                 Duration::ZERO
             }
         };
+        let trash_raw = get("TRASH_RETENTION_DAYS", "30");
+        let trash_retention = match trash_raw.parse::<u64>() {
+            Ok(days) if (1..=3650).contains(&days) => Duration::from_secs(days * 24 * 3600),
+            _ => {
+                problems.push(format!("TRASH_RETENTION_DAYS must be 1..=3650, got {trash_raw:?}"));
+                Duration::ZERO
+            }
+        };
         let app_base_url = get("APP_BASE_URL", "http://localhost:5173").trim_end_matches('/').to_owned();
         if !app_base_url.starts_with("http://") && !app_base_url.starts_with("https://") {
             problems.push("APP_BASE_URL must be an http(s) URL".to_owned());
@@ -198,6 +209,7 @@ impl Config {
             app_base_url,
             files_base_url,
             tenant_retention,
+            trash_retention,
             trusted_proxies,
             signing_key_rotation,
         })

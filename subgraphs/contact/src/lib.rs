@@ -13,6 +13,7 @@ pub mod imports;
 mod paging;
 mod records;
 mod tokens;
+pub mod trash;
 mod upsert;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
@@ -34,9 +35,12 @@ pub const SUBGRAPH: Subgraph = Subgraph {
     files: Some(files::routes),
 };
 
-/// The import worker.
+/// The import worker and the emptying of the trash.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
-    Box::pin(imports::worker::run(services.db, services.kv, shutdown))
+    let imports = imports::worker::run(services.db.clone(), services.kv.clone(), shutdown.clone());
+    Box::pin(async move {
+        tokio::join!(imports, trash::run(services, shutdown));
+    })
 }
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {

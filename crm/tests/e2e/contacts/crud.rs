@@ -3,6 +3,7 @@
 //! hierarchy and domains, and the role rules.
 
 use crm_testkit::{TestStack, mint_role_token, outbox_events};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
 use super::{CREATE_CONTACT, company, contact, refusal};
@@ -308,4 +309,94 @@ async fn viewers_read_members_write_admins_define_fields() {
     for read in reads {
         stack.subgraph("contact", Some(&viewer), read, json!({})).await.ok();
     }
+}
+
+#[tokio::test]
+async fn the_trash_is_emptied_after_the_retention_period_only() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Trash purge").await;
+    let other = stack.register_org("Trash purge other").await;
+    let parent = company(&stack, &org, json!({ "name": "Old parent" })).await;
+    let child = company(&stack, &org, json!({ "name": "Child", "parentId": parent })).await;
+    let old = contact(&stack, &org, json!({ "firstName": "Old", "companyId": parent })).await;
+    let recent = contact(&stack, &org, json!({ "firstName": "Recent" })).await;
+    let read = "query($id: ID!) { contact(id: $id) { firstName } }";
+    let kept = contact(&stack, &org, json!({ "firstName": "Kept" })).await;
+    let deal = stack.create_deal(&org, "Deal of the old contact", &[&old]).await;
+    let foreign = contact(&stack, &other, json!({ "firstName": "Foreign" })).await;
+    for (who, id) in [(&org, &old), (&org, &recent), (&other, &foreign)] {
+        stack
+            .subgraph(
+                "contact",
+                Some(&who.token),
+                "mutation($id: ID!) { deleteContact(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await
+            .ok();
+    }
+    stack
+        .subgraph(
+            "contact",
+            Some(&org.token),
+            "mutation($id: ID!) { deleteCompany(id: $id) { id } }",
+            json!({ "id": parent }),
+        )
+        .await
+        .ok();
+    // As if the old contact and company had been in the trash for 31 days.
+    let schema = org.schema();
+    for (table, id) in [("contacts", &old), ("companies", &parent)] {
+        let aged =
+            format!("UPDATE {schema}.{table} SET deleted_at = now() - interval '31 days' WHERE id = $1");
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            aged,
+            [uuid::Uuid::parse_str(id).expect("uuid").into()],
+        );
+        assert_eq!(stack.db.conn().execute(statement).await.expect("age").rows_affected(), 1);
+    }
+    // A lookup caches the trashed contact; the purge drops it from the cache too.
+    stack.subgraph("contact", Some(&org.token), read, json!({ "id": old })).await.ok();
+    let month = std::time::Duration::from_secs(30 * 24 * 3600);
+    let purged = crm_contact::trash::purge(&stack.db, Some(&stack.services.kv), org.tenant(), month)
+        .await
+        .expect("purge");
+    assert_eq!(purged, crm_contact::trash::Purged { contacts: 1, companies: 1 });
+    assert_eq!(
+        stack.subgraph("contact", Some(&org.token), read, json!({ "id": old })).await.error_codes(),
+        ["NOT_FOUND"]
+    );
+    for id in [&recent, &kept] {
+        stack.subgraph("contact", Some(&org.token), read, json!({ "id": id })).await.ok();
+    }
+    let orphan = stack
+        .subgraph(
+            "contact",
+            Some(&org.token),
+            "query($id: ID!) { company(id: $id) { parent { id } } }",
+            json!({ "id": child }),
+        )
+        .await;
+    assert_eq!(orphan.ok()["company"]["parent"], json!(null));
+    let links = stack
+        .count_in(
+            &org,
+            "SELECT count(*) FROM deal_contacts WHERE deal_id = $1",
+            vec![uuid::Uuid::parse_str(&deal).expect("uuid").into()],
+        )
+        .await;
+    assert_eq!(links, 0, "the purged contact's deal links go with it; the deal stays");
+    let foreign_read = stack
+        .subgraph(
+            "contact",
+            Some(&other.token),
+            "query($id: ID!) { contact(id: $id) { deletedAt } }",
+            json!({ "id": foreign }),
+        )
+        .await;
+    assert!(
+        foreign_read.ok()["contact"]["deletedAt"].is_string(),
+        "another organization's trash is untouched"
+    );
 }
