@@ -19,7 +19,7 @@ use crm_platform::ids::UserId;
 use crm_platform::kv::Kv;
 use crm_platform::sql::Sql;
 use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IntoActiveModel};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, IntoActiveModel};
 use serde_json::{Value, json};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
@@ -721,13 +721,11 @@ async fn insert(tx: &TenantTx, actor: UserId, rows: Vec<contact::Model>) -> ApiR
             &ContactCreated { contact_id: ContactId(row.id) },
         )?);
     }
-    // Postgres takes at most 65535 parameters per statement; a contact has 24 columns.
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<contact::ActiveModel> =
-            rows.by_ref().take(2000).map(|row| row.into_active_model().reset_all()).collect();
-        contact::Entity::insert_many(chunk).exec(&**tx).await?;
-    }
+    // One parameter for the whole batch: a statement with a parameter per value (24,000 for a
+    // thousand contacts) spends longer being parsed and bound than inserting.
+    let mut sql = Sql::new("INSERT INTO contacts SELECT * FROM jsonb_populate_recordset(NULL::contacts, ");
+    sql.bind_as(serde_json::to_string(&rows)?, "jsonb").push(")");
+    tx.execute(sql.statement()).await?;
     events::enqueue_many(&**tx, &events).await
 }
 
