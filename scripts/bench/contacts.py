@@ -15,6 +15,9 @@ against PostgreSQL, NATS and Redis on their usual local ports. Prints:
      filter, sorted by the custom field), of a typo-tolerant search, and of the plain first page;
   3. the export of all rows, streamed: time, size and RSS growth;
   4. EXPLAIN ANALYZE of the filtered page's statement.
+
+BENCH_CONTACT_ONLY=1 stops the auth and tenant subgraphs once the organization is set up, so the
+contact subgraph (and its one outbox relay) runs alone.
 """
 import csv
 import json
