@@ -6,7 +6,6 @@ use crm_entities::tenant::contact::LifecycleStage;
 use crm_entities::tenant::custom_field_definition::{self as definition, CustomFieldObject, CustomFieldType};
 use crm_entities::tenant::{company, contact};
 use crm_platform::ids::UserId;
-use crm_platform::keyset::Cursor;
 use crm_platform::pagination::PageInfo;
 use crm_platform::{ApiError, Caller};
 use serde::{Deserialize, Serialize};
@@ -17,7 +16,6 @@ use crate::contacts::ContactLoader;
 use crate::contacts::duplicates::{DuplicateSignal, find_duplicates};
 use crate::contacts::list::{ContactQuery, count_contacts, list_contacts};
 use crate::filters::ContactFilter;
-use crate::paging::Page;
 
 /// A postal address; every part is optional.
 #[derive(SimpleObject, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -262,105 +260,77 @@ pub fn page_size(first: Option<i32>) -> Result<u64, ApiError> {
     crm_platform::pagination::PageRequest::parse(first, None).map(|page| page.size)
 }
 
-#[derive(SimpleObject)]
-pub struct ContactEdge {
-    pub cursor: String,
-    pub node: Contact,
+/// Declares `$connection { edges, pageInfo, totalCount }` and its `$edge` for a keyset-paged
+/// list: `load` reads one page with `$list`; `totalCount` runs `$count` only when asked for.
+macro_rules! counted_connection {
+    ($(#[$meta:meta])* $connection:ident, $edge:ident, $node:ident, $query:ty, $list:path, $count:path) => {
+        #[derive(SimpleObject)]
+        pub struct $edge {
+            pub cursor: String,
+            pub node: $node,
+        }
+
+        $(#[$meta])*
+        pub struct $connection {
+            edges: Vec<$edge>,
+            page_info: PageInfo,
+            query: $query,
+        }
+
+        impl $connection {
+            pub async fn load(ctx: &Context<'_>, query: $query) -> async_graphql::Result<Self> {
+                let caller = Caller::of(ctx)?;
+                let tx = caller.tx().await?;
+                let page = $list(&tx, &query).await?;
+                tx.commit().await?;
+                let edges: Vec<$edge> = page
+                    .rows
+                    .into_iter()
+                    .map(|(row, cursor)| $edge { cursor: cursor.encode(), node: $node(row) })
+                    .collect();
+                let end_cursor = edges.last().map(|e| e.cursor.clone());
+                Ok(Self { edges, page_info: PageInfo { has_next_page: page.has_next, end_cursor }, query })
+            }
+        }
+
+        #[Object]
+        impl $connection {
+            async fn edges(&self) -> &[$edge] {
+                &self.edges
+            }
+            async fn page_info(&self) -> &PageInfo {
+                &self.page_info
+            }
+            /// Every match across pages.
+            async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+                let caller = Caller::of(ctx)?;
+                let tx = caller.tx().await?;
+                let count = $count(&tx, &self.query).await?;
+                tx.commit().await?;
+                Ok(count)
+            }
+        }
+    };
 }
 
-/// A page of contacts. `totalCount` counts every match across pages (only when asked for).
-pub struct ContactConnection {
-    edges: Vec<ContactEdge>,
-    page_info: PageInfo,
-    query: ContactQuery,
-}
-
-impl ContactConnection {
-    pub async fn load(ctx: &Context<'_>, query: ContactQuery) -> async_graphql::Result<Self> {
-        let caller = Caller::of(ctx)?;
-        let tx = caller.tx().await?;
-        let page = list_contacts(&tx, &query).await?;
-        tx.commit().await?;
-        Ok(Self::new(page, query, Contact))
-    }
-
-    fn new(page: Page<contact::Model>, query: ContactQuery, node: fn(contact::Model) -> Contact) -> Self {
-        let edges: Vec<ContactEdge> = page
-            .rows
-            .into_iter()
-            .map(|(row, cursor)| ContactEdge { cursor: cursor.encode(), node: node(row) })
-            .collect();
-        let page_info =
-            PageInfo { has_next_page: page.has_next, end_cursor: edges.last().map(|e| e.cursor.clone()) };
-        Self { edges, page_info, query }
-    }
-}
-
-#[Object]
-impl ContactConnection {
-    async fn edges(&self) -> &[ContactEdge] {
-        &self.edges
-    }
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
-    }
-    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        let caller = Caller::of(ctx)?;
-        let tx = caller.tx().await?;
-        let count = count_contacts(&tx, &self.query).await?;
-        tx.commit().await?;
-        Ok(count)
-    }
-}
-
-#[derive(SimpleObject)]
-pub struct CompanyEdge {
-    pub cursor: String,
-    pub node: Company,
-}
-
-pub struct CompanyConnection {
-    edges: Vec<CompanyEdge>,
-    page_info: PageInfo,
-    query: CompanyQuery,
-}
-
-impl CompanyConnection {
-    pub async fn load(ctx: &Context<'_>, query: CompanyQuery) -> async_graphql::Result<Self> {
-        let caller = Caller::of(ctx)?;
-        let tx = caller.tx().await?;
-        let page = list_companies(&tx, &query).await?;
-        tx.commit().await?;
-        let edges: Vec<CompanyEdge> = page
-            .rows
-            .into_iter()
-            .map(|(row, cursor): (company::Model, Cursor)| CompanyEdge {
-                cursor: cursor.encode(),
-                node: Company(row),
-            })
-            .collect();
-        let page_info =
-            PageInfo { has_next_page: page.has_next, end_cursor: edges.last().map(|e| e.cursor.clone()) };
-        Ok(Self { edges, page_info, query })
-    }
-}
-
-#[Object]
-impl CompanyConnection {
-    async fn edges(&self) -> &[CompanyEdge] {
-        &self.edges
-    }
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
-    }
-    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        let caller = Caller::of(ctx)?;
-        let tx = caller.tx().await?;
-        let count = count_companies(&tx, &self.query).await?;
-        tx.commit().await?;
-        Ok(count)
-    }
-}
+counted_connection!(
+    /// A page of contacts.
+    ContactConnection,
+    ContactEdge,
+    Contact,
+    ContactQuery,
+    list_contacts,
+    count_contacts
+);
+counted_connection!(
+    /// A page of companies.
+    CompanyConnection,
+    CompanyEdge,
+    Company,
+    CompanyQuery,
+    list_companies,
+    count_companies
+);
 
 /// A field an organization added to its contacts, companies or deals.
 pub struct CustomFieldDefinition(pub definition::Model);
