@@ -117,6 +117,25 @@ impl Definitions {
         Ok(values)
     }
 
+    pub fn has_unique(&self) -> bool {
+        self.fields.iter().any(|def| def.is_unique)
+    }
+
+    /// Holds the unique-values lock of this kind of record for the transaction and refuses
+    /// `values` of unique fields another live record holds; nothing when no field is unique.
+    pub async fn ensure_unique(
+        &self,
+        conn: &impl ConnectionTrait,
+        values: &Map<String, Value>,
+        except: Option<uuid::Uuid>,
+    ) -> ApiResult<()> {
+        if !self.has_unique() {
+            return Ok(());
+        }
+        lock_unique(conn, self.object).await?;
+        self.check_unique(conn, values, except).await
+    }
+
     /// Refuses a value of a unique field that another live record of this kind already holds.
     /// Callers hold [`lock_unique`] so two writers cannot both pass.
     pub async fn check_unique(

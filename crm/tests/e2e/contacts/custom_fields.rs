@@ -126,6 +126,26 @@ async fn values_are_validated_against_their_definition() {
         refusal(&stack, &org.token, update, json!({ "id": ann, "c": { "badge": null } })).await;
     assert_eq!((codes, field), (vec!["BAD_USER_INPUT".to_owned()], json!("customFields.badge")));
 
+    // The trash frees a unique value; restoring the contact while another holds it is refused.
+    stack
+        .subgraph(
+            "contact",
+            Some(&org.token),
+            "mutation($id: ID!) { deleteContact(id: $id) { id } }",
+            json!({ "id": ann }),
+        )
+        .await
+        .ok();
+    contact(&stack, &org, json!({ "firstName": "Heir", "customFields": { "badge": "A-1" } })).await;
+    let (codes, _) = refusal(
+        &stack,
+        &org.token,
+        "mutation($id: ID!) { restoreContact(id: $id) { id } }",
+        json!({ "id": ann }),
+    )
+    .await;
+    assert_eq!(codes, ["CONFLICT"], "the badge is taken by a live contact");
+
     // Company fields are their own set.
     let acme = company(&stack, &org, json!({ "name": "Acme", "customFields": { "tier": 2 } })).await;
     let (codes, field) = refusal(

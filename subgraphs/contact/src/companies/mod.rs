@@ -94,10 +94,7 @@ async fn prepare(
     }
     let custom = patch.custom_fields.clone().unwrap_or_else(|| json!({}));
     let values = defs.apply_patch(&row.custom_fields, &custom, creating)?;
-    if defs.fields.iter().any(|def| def.is_unique) {
-        custom_fields::lock_unique(&**tx, CustomFieldObject::Company).await?;
-        defs.check_unique(&**tx, &values, Some(row.id)).await?;
-    }
+    defs.ensure_unique(&**tx, &values, Some(row.id)).await?;
     row.custom_fields = Value::Object(values);
     let CompanyPatch { name, domain, industry, size, website, address, owner, parent, custom_fields: _ } =
         patch;
@@ -240,11 +237,8 @@ pub async fn restore_company(tx: &TenantTx, actor: UserId, id: CompanyId) -> Api
         return Ok(row);
     }
     let defs = definitions(&**tx).await?;
-    if defs.fields.iter().any(|def| def.is_unique) {
-        custom_fields::lock_unique(&**tx, CustomFieldObject::Company).await?;
-        let values = row.custom_fields.as_object().cloned().unwrap_or_default();
-        defs.check_unique(&**tx, &values, Some(row.id)).await?;
-    }
+    let values = row.custom_fields.as_object().cloned().unwrap_or_default();
+    defs.ensure_unique(&**tx, &values, Some(row.id)).await?;
     let mut active = row.into_active_model();
     active.deleted_at = sea_orm::Set(None);
     active.updated_at = sea_orm::Set(Utc::now());

@@ -145,10 +145,7 @@ pub(crate) async fn prepare(
     }
     let custom = patch.custom_fields.clone().unwrap_or_else(|| json!({}));
     let values = defs.apply_patch(&row.custom_fields, &custom, creating)?;
-    if defs.fields.iter().any(|def| def.is_unique) {
-        custom_fields::lock_unique(&**tx, CustomFieldObject::Contact).await?;
-        defs.check_unique(&**tx, &values, Some(row.id)).await?;
-    }
+    defs.ensure_unique(&**tx, &values, Some(row.id)).await?;
     row.custom_fields = Value::Object(values);
     patch.apply_to(row);
     if row.first_name.is_empty() {
@@ -259,6 +256,9 @@ pub async fn restore_contact(tx: &TenantTx, actor: UserId, id: ContactId) -> Api
             "this contact was merged into another and cannot be restored".to_owned(),
         ));
     }
+    // Another live contact may have taken one of its unique values meanwhile.
+    let values = row.custom_fields.as_object().cloned().unwrap_or_default();
+    definitions(&**tx).await?.ensure_unique(&**tx, &values, Some(row.id)).await?;
     let mut active = row.into_active_model();
     active.deleted_at = sea_orm::Set(None);
     active.updated_at = sea_orm::Set(Utc::now());

@@ -563,7 +563,7 @@ impl Batch<'_> {
         let mut inserts: Vec<contact::Model> = Vec::new();
         let mut pending: HashMap<String, Pending> = HashMap::new();
         let mut updated = Vec::new();
-        let unique_fields = defs.fields.iter().any(|def| def.is_unique);
+        let unique_fields = defs.has_unique();
         if unique_fields {
             custom_fields::lock_unique(&*tx, CustomFieldObject::Contact).await?;
         }
@@ -750,9 +750,7 @@ async fn update_existing(
     let mut after = before.clone();
     let values =
         defs.apply_patch(&after.custom_fields, patch.custom_fields.as_ref().unwrap_or(&json!({})), false)?;
-    if defs.fields.iter().any(|def| def.is_unique) {
-        defs.check_unique(&**tx, &values, Some(id)).await?;
-    }
+    defs.ensure_unique(&**tx, &values, Some(id)).await?;
     patch.apply_to(&mut after);
     after.custom_fields = Value::Object(values);
     if company.is_some() {
