@@ -3,49 +3,18 @@
 //! imported twice, no row is lost or reported twice, and each imported contact has one event.
 //! Then `crm import contacts` runs a file as an operator would and prints the same report.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use crm_testkit::{PrivateDatabase, TestStack};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::json;
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-use crate::CRM;
+use crate::{CRM, start_subgraph};
 
 const ROWS: usize = 20_000;
 /// Every 500th row has a bad email.
 const BAD_EVERY: usize = 500;
-
-async fn free_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-/// `crm serve contact` on the private database; its import worker starts with it.
-async fn start_contact_subgraph(url: &str) -> Child {
-    let port = free_port().await;
-    let mut child = Command::new(CRM)
-        .args(["serve", "contact"])
-        .env("DATABASE_URL", url)
-        .env("PORT", port.to_string())
-        .env("LOG_LEVEL", "error")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    for _ in 0..400 {
-        assert!(child.try_wait().expect("status").is_none(), "the contact subgraph exited");
-        if reqwest::get(format!("http://127.0.0.1:{port}/health/live"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the contact subgraph did not start");
-}
 
 async fn scalar(conn: &DatabaseConnection, sql: &str) -> i64 {
     let row = conn.query_one(Statement::from_string(DbBackend::Postgres, sql)).await.expect("query");
@@ -72,7 +41,7 @@ async fn i6_an_import_killed_mid_file_resumes_without_duplicates_or_losses() {
 
     let imported =
         format!("SELECT coalesce(sum(imported + failed), 0)::bigint FROM {schema}.contact_imports");
-    let mut worker = start_contact_subgraph(&db.url).await;
+    let mut worker = start_subgraph("contact", &db.url).await.0;
     let mut progressed = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while tokio::time::Instant::now() < deadline {
@@ -100,7 +69,7 @@ async fn i6_an_import_killed_mid_file_resumes_without_duplicates_or_losses() {
         .execute_unprepared("UPDATE crm.import_jobs SET lease_until = now() - interval '1 second'")
         .await
         .expect("lapse");
-    let mut worker = start_contact_subgraph(&db.url).await;
+    let mut worker = start_subgraph("contact", &db.url).await.0;
     let done = format!("SELECT count(*) FROM {schema}.contact_imports WHERE status = 'done'");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     while tokio::time::Instant::now() < deadline && scalar(&db.conn, &done).await != 1 {

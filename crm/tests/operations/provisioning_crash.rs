@@ -2,7 +2,6 @@
 //! database of its own. Every organization that exists afterwards is complete, and nothing of the
 //! others remains: no schema, no user, no membership, no event.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crm_migrations::TenantMigrator;
@@ -10,44 +9,10 @@ use crm_testkit::{PrivateDatabase, random_client_address};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
 use serde_json::json;
-use tokio::process::{Child, Command};
 
-use crate::CRM;
+use crate::start_subgraph;
 const REGISTER: &str =
     "mutation($i: RegisterOrganizationInput!) { registerOrganization(input: $i) { tenant { id } } }";
-
-async fn free_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-/// Starts `crm serve tenant` on a free port; one that another process took in the meantime
-/// makes the child exit, and the next try picks another port.
-async fn start_tenant_subgraph(url: &str) -> (Child, String) {
-    for _ in 0..5 {
-        let port = free_port().await;
-        let mut child = Command::new(CRM)
-            .args(["serve", "tenant"])
-            .env("DATABASE_URL", url)
-            .env("PORT", port.to_string())
-            .env("LOG_LEVEL", "error")
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn");
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..200 {
-            if child.try_wait().is_ok_and(|status| status.is_some()) {
-                break;
-            }
-            if reqwest::get(format!("{base}/health/live")).await.is_ok_and(|r| r.status().is_success()) {
-                return (child, base);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    panic!("the tenant subgraph did not start");
-}
 
 async fn register(base: &str, n: u32) -> reqwest::Result<reqwest::Response> {
     let subdomain = format!("crash-{n}");
@@ -90,7 +55,7 @@ async fn t12_killing_the_process_mid_registration_leaves_whole_organizations_or_
     let (url, conn) = (db.url.clone(), &db.conn);
 
     // How long one registration takes here, to spread the kills over it.
-    let (mut child, base) = start_tenant_subgraph(&url).await;
+    let (mut child, base) = start_subgraph("tenant", &url).await;
     let started = Instant::now();
     let first: serde_json::Value = register(&base, 0).await.expect("sent").json().await.expect("json");
     assert!(first["data"]["registerOrganization"]["tenant"]["id"].is_string(), "registered: {first}");
@@ -106,7 +71,7 @@ async fn t12_killing_the_process_mid_registration_leaves_whole_organizations_or_
     let (mut tenants, mut inserted) = (0, 0);
     for round in 0..4u32 {
         for n in 1..=12u32 {
-            let (mut child, base) = start_tenant_subgraph(&url).await;
+            let (mut child, base) = start_subgraph("tenant", &url).await;
             let request = tokio::spawn(async move { register(&base, round * 100 + n).await });
             tokio::time::sleep(duration * (n - 1) / 10).await;
             child.kill().await.expect("kill");
