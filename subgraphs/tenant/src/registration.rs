@@ -18,6 +18,11 @@ use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::provisioning::provision_schema;
+
+/// Registrations that provision at once in this process.
+const PROVISIONING_CONCURRENCY: usize = 2;
+static PROVISIONING_SLOTS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(PROVISIONING_CONCURRENCY);
 use crate::subdomain::Subdomain;
 
 /// A validated registration.
@@ -104,6 +109,10 @@ pub async fn register_organization(
     let tenant_id = TenantId::new();
     let now = Utc::now();
 
+    // Provisioning runs a schema's worth of DDL on one pooled connection for a while; a burst
+    // of registrations queues here rather than for the pool, which stays free for everything
+    // else (and whose short acquire timeout would fail the burst's tail).
+    let _slot = PROVISIONING_SLOTS.acquire().await.map_err(ApiError::internal)?;
     let txn = db.conn().begin().await?;
     let tenant = tenant::ActiveModel {
         id: Set(tenant_id.0),
