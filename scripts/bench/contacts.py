@@ -17,7 +17,8 @@ against PostgreSQL, NATS and Redis on their usual local ports. Prints:
   4. EXPLAIN ANALYZE of the filtered page's statement.
 
 BENCH_CONTACT_ONLY=1 stops the auth and tenant subgraphs once the organization is set up, so the
-contact subgraph (and its one outbox relay) runs alone.
+contact subgraph (and its one outbox relay) runs alone. BENCH_IMPORT_ONLY=1 stops after the import;
+BENCH_KEEP=1 keeps the database (and prints its name) for a closer look.
 """
 import csv
 import json
@@ -166,7 +167,10 @@ def main():
             if process.poll() is None:
                 process.terminate()
                 process.wait()
-        subprocess.run(["psql", f"{PG}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'], check=False)
+        if os.environ.get("BENCH_KEEP"):
+            print(f"== database {DB} kept")
+        else:
+            subprocess.run(["psql", f"{PG}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'], check=False)
 
 
 def run(processes, env):
@@ -188,6 +192,8 @@ def run(processes, env):
             processes[name].terminate()
             processes[name].wait()
     import_rows(processes, token)
+    if os.environ.get("BENCH_IMPORT_ONLY"):
+        return
     export_and_explain(processes, token, tenant_id)
 
 
@@ -220,6 +226,8 @@ def import_rows(processes, token):
     print(f"   contact subgraph RSS {rss_before / 1024:.0f} MB before; peak {peak / 1024:.0f} MB "
           f"(growth {(peak - rss_before) / 1024:.0f} MB{'' if peak_reset else ', peak since start'})")
 
+    if os.environ.get("BENCH_IMPORT_ONLY"):
+        return
     # The import queued one contact.created per row; the outbox relays publish them meanwhile.
     # Queries are measured both while they do and once the outbox is empty.
     started = time.perf_counter()
@@ -274,11 +282,12 @@ EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 SELECT c.*, to_json((c.custom_fields->>'score')::numeric)#>>'{{}}' AS sort_0 FROM contacts c
 WHERE c.deleted_at IS NULL AND ((((c.custom_fields->>'score')::numeric >= '50'::numeric))
   AND (c.tags && '{{vip}}'::text[])
-  AND (c.company_id = ANY(ARRAY(SELECT co1.id FROM companies co1 WHERE co1.deleted_at IS NULL
-       AND ((co1.name ILIKE 'Company 1%'::text))))))
+  AND (c.company_id IN (SELECT co1.id FROM companies co1 WHERE co1.deleted_at IS NULL
+       AND ((co1.name ILIKE 'Company 1%'::text)))))
 ORDER BY (c.custom_fields->>'score')::numeric DESC NULLS LAST, c.id DESC LIMIT 21"""
     print("== EXPLAIN ANALYZE of the filtered + sorted page (the statement the filter builds)")
-    result = subprocess.run(["psql", f"{PG}/{DB}", "-qAt", "-c", f"SET search_path = {schema}", "-c", explain],
+    result = subprocess.run(["psql", f"{PG}/{DB}", "-qAt", "-c", f"SET search_path = {schema}",
+                             "-c", "SET max_parallel_workers_per_gather = 0", "-c", explain],
                             capture_output=True, text=True)
     print("\n".join("   " + line for line in result.stdout.splitlines() if line.strip()))
 

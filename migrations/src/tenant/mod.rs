@@ -4,6 +4,9 @@ mod m20261124_000001_crm_core;
 mod m20261125_000002_user_preferences;
 mod m20261130_000003_contacts_complete;
 mod m20261130_000004_contact_imports;
+mod m20261130_000005_contact_name_parts;
+mod m20261130_000006_custom_field_indexes;
+mod m20261130_000007_contacts_search_text_inline;
 
 /// The tenant template: applied to each `tenant_<id>` schema with the search_path set to it, so
 /// its SQL names no schema.
@@ -17,6 +20,9 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261125_000002_user_preferences::Migration),
             Box::new(m20261130_000003_contacts_complete::Migration),
             Box::new(m20261130_000004_contact_imports::Migration),
+            Box::new(m20261130_000005_contact_name_parts::Migration),
+            Box::new(m20261130_000006_custom_field_indexes::Migration),
+            Box::new(m20261130_000007_contacts_search_text_inline::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 //! converts every value in the same transaction or is refused with the count that does not fit.
 
 use chrono::Utc;
-use crm_entities::custom_fields::{FieldOption, as_text, parse_text};
+use crm_entities::custom_fields::{FieldOption, as_text, parse_text, sql_expr};
 use crm_entities::tenant::custom_field_definition::{self as definition, CustomFieldObject, CustomFieldType};
 use crm_platform::sql::Sql;
 use crm_platform::tenancy::lock_in_tenant;
@@ -168,6 +168,46 @@ async fn lock_definitions(tx: &TenantTx) -> ApiResult<()> {
     Ok(())
 }
 
+/// Whether a field's values are indexed: number, decimal and currency fields, highest first, so
+/// pages sorted by one (largest amounts, best scores first) read the index in order and ranges
+/// on it are found without a scan. Not dates (their casts are not immutable, which an index
+/// needs) nor texts (a long one does not fit an index entry).
+fn indexed(def: &definition::Model) -> bool {
+    matches!(def.field_type, CustomFieldType::Number | CustomFieldType::Decimal | CustomFieldType::Currency)
+}
+
+fn index_name(def: &definition::Model) -> String {
+    format!("custom_field_{}_idx", def.id.simple())
+}
+
+/// Drops the index of `before` and creates the one of `after` where their types call for it.
+/// The expression is the one filters and sorts use (`sql_expr`), so the planner matches them.
+async fn sync_index(
+    tx: &TenantTx,
+    before: Option<&definition::Model>,
+    after: Option<&definition::Model>,
+) -> ApiResult<()> {
+    let same = |a: &definition::Model, b: &definition::Model| a.field_type == b.field_type && indexed(a);
+    if let (Some(before), Some(after)) = (before, after)
+        && same(before, after)
+    {
+        return Ok(());
+    }
+    if let Some(before) = before.filter(|def| indexed(def)) {
+        tx.execute_unprepared(&format!("DROP INDEX IF EXISTS {}", index_name(before))).await?;
+    }
+    if let Some(after) = after.filter(|def| indexed(def)) {
+        let (expr, _) = sql_expr(after, "custom_fields");
+        tx.execute_unprepared(&format!(
+            "CREATE INDEX {} ON {} (({expr}) DESC NULLS LAST)",
+            index_name(after),
+            after.object.table()
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// A definition after a change, and the records whose stored values the change rewrote.
 pub struct Changed {
     pub definition: definition::Model,
@@ -213,6 +253,7 @@ pub async fn create_field(tx: &TenantTx, new: NewField) -> ApiResult<Changed> {
         check_unique(tx, &def).await?;
     }
     let definition = def.into_active_model().reset_all().insert(&**tx).await?;
+    sync_index(tx, None, Some(&definition)).await?;
     Ok(Changed { definition, rewritten })
 }
 
@@ -261,6 +302,7 @@ pub async fn update_field(tx: &TenantTx, id: Uuid, change: FieldChange) -> ApiRe
     }
     def.updated_at = Utc::now();
     let definition = def.into_active_model().reset_all().update(&**tx).await?;
+    sync_index(tx, Some(&before), Some(&definition)).await?;
     Ok(Changed { definition, rewritten })
 }
 
@@ -273,6 +315,7 @@ pub async fn delete_field(tx: &TenantTx, id: Uuid) -> ApiResult<Changed> {
     let rows = tx.query_all(sql.statement()).await?;
     let rewritten = rows.iter().map(|row| row.try_get("", "id")).collect::<Result<Vec<Uuid>, _>>()?;
     definition::Entity::delete_by_id(id).exec(&**tx).await?;
+    sync_index(tx, Some(&def), None).await?;
     Ok(Changed { definition: def, rewritten })
 }
 

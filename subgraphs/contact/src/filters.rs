@@ -151,15 +151,61 @@ fn text_match(expr: &str, text: &str, fuzzy: bool) -> Sql {
     sql
 }
 
+/// At most this many words of a search are compared by similarity; later ones are left out.
+const MAX_FUZZY_WORDS: usize = 4;
+
+/// The words of a search that similarity compares, each with a name.
+fn fuzzy_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(' ').take(MAX_FUZZY_WORDS)
+}
+
+/// The tenant's names similar to `word` (from `contact_name_parts`: its distinct first and last
+/// names, trigram indexed), in order, or (`scores`) how similar each of them is, in the same
+/// order. Both are computed once per statement.
+fn similar_names(word: &str, scores: bool) -> Sql {
+    let mut sql =
+        Sql::new(if scores { "ARRAY(SELECT extensions.word_similarity(" } else { "ARRAY(SELECT p.part" });
+    if scores {
+        sql.bind(word.to_owned()).push(", p.part)");
+    }
+    sql.push(" FROM contact_name_parts p WHERE ").bind(word.to_owned());
+    sql.push(" OPERATOR(extensions.<%) p.part ORDER BY p.part)");
+    sql
+}
+
+/// Every word of `text` is similar to the first or the last name of the contact aliased `c`;
+/// the contacts bearing the similar names are found through the name indexes.
+fn fuzzy_name_match(c: &str, text: &str) -> Sql {
+    let words = fuzzy_words(text).map(|word| {
+        let similar = |column: &str| {
+            let mut sql = Sql::new(&format!("lower({c}.{column}) = ANY("));
+            sql.append(similar_names(word, false)).push(")");
+            sql
+        };
+        join(vec![similar("first_name"), similar("last_name")], "OR")
+    });
+    join(words.collect(), "AND")
+}
+
 /// How well a contact row matches `text` (higher is better). Substring matches rank by how
-/// early the text appears (names come first in `search_text`), so no similarity is computed
-/// for them; fuzzy matches rank by the word similarity of the name, the short field typos are
-/// made in.
+/// early the text appears (names come first in `search_text`); fuzzy matches by how similar
+/// each word is to the first or the last name, looked up among the similar names rather than
+/// computed for every row.
 pub fn contact_rank(alias: &str, text: &str, fuzzy: bool) -> Sql {
     let mut sql = Sql::new("");
     if fuzzy {
-        sql.push("extensions.word_similarity(").bind(text.to_owned());
-        sql.push(&format!(", lower({alias}.first_name || ' ' || {alias}.last_name))"));
+        let words: Vec<&str> = fuzzy_words(text).collect();
+        sql.push("(");
+        for (n, word) in words.iter().enumerate() {
+            sql.push(if n > 0 { " + greatest(" } else { "greatest(" });
+            for (i, column) in ["first_name", "last_name"].into_iter().enumerate() {
+                sql.push(if i > 0 { ", coalesce((" } else { "coalesce((" });
+                sql.append(similar_names(word, true)).push(")[array_position(");
+                sql.append(similar_names(word, false)).push(&format!(", lower({alias}.{column}))], 0)"));
+            }
+            sql.push(")");
+        }
+        sql.push(&format!(") / {}", words.len().max(1)));
     } else {
         sql.push(&format!("CASE WHEN strpos({alias}.search_text, ")).bind(text.to_owned());
         sql.push(&format!(") > 0 THEN 1.0 / strpos({alias}.search_text, ")).bind(text.to_owned());
@@ -239,14 +285,13 @@ impl ContactFilter {
             parts.extend(f.conditions(&format!("{c}.updated_at")));
         }
         if let Some(text) = self.search.as_deref().map(search_text).transpose()?.flatten() {
-            // As typed, anywhere in the contact; failing that, similar to the name (a typo).
-            let target = if scope.fuzzy {
-                format!("lower({c}.first_name || ' ' || {c}.last_name)")
-            } else {
-                format!("{c}.search_text")
-            };
+            // As typed, anywhere in the contact; failing that, similar to the names (a typo).
             let mut sql = Sql::new("(");
-            sql.append(text_match(&target, &text, scope.fuzzy));
+            if scope.fuzzy {
+                sql.append(fuzzy_name_match(c, &text));
+            } else {
+                sql.append(text_match(&format!("{c}.search_text"), &text, false));
+            }
             sql.push(&format!(
                 " OR {c}.company_id = ANY(ARRAY(SELECT co.id FROM companies co WHERE co.deleted_at IS NULL AND "
             ));
@@ -262,11 +307,15 @@ impl ContactFilter {
         }
         if let Some(filter) = &self.company {
             let co = scope.alias("co");
-            // An uncorrelated array, so the planner can combine it with other index conditions.
+            // Among the top-level conditions, a semi-join: the planner estimates how many
+            // contacts it keeps from the companies' statistics, and may walk an index in sort
+            // order checking each contact's company. Nested in or/not, where no join can be
+            // made, an uncorrelated array it can combine with other index conditions.
+            let (open, close) = if depth == 0 { ("IN (", ")") } else { ("= ANY(ARRAY(", "))") };
             let mut sql = Sql::new(&format!(
-                "{c}.company_id = ANY(ARRAY(SELECT {co}.id FROM companies {co} WHERE {co}.deleted_at IS NULL AND "
+                "{c}.company_id {open}SELECT {co}.id FROM companies {co} WHERE {co}.deleted_at IS NULL AND "
             ));
-            sql.append(filter.to_sql(scope, &co, depth + 1)?).push("))");
+            sql.append(filter.to_sql(scope, &co, depth + 1)?).push(close);
             parts.push(sql);
         }
         Ok(join(parts, "AND"))
@@ -415,10 +464,13 @@ mod tests {
             ..Default::default()
         };
         let sql = filter.to_sql(&mut Scope::without_fields(), "c", 0).expect("valid");
+        assert!(sql.text().contains("c.company_id IN (SELECT co1.id FROM companies co1"), "{}", sql.text());
+        let nested = ContactFilter { not: Some(Box::new(filter.clone())), ..Default::default() };
+        let sql_nested = nested.to_sql(&mut Scope::without_fields(), "c", 0).expect("valid");
         assert!(
-            sql.text().contains("c.company_id = ANY(ARRAY(SELECT co1.id FROM companies co1"),
+            sql_nested.text().contains("c.company_id = ANY(ARRAY(SELECT co1.id FROM companies co1"),
             "{}",
-            sql.text()
+            sql_nested.text()
         );
         assert!(
             sql.text().contains("NOT EXISTS (SELECT 1 FROM contacts c2 WHERE c2.company_id = co1.id"),

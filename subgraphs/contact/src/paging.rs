@@ -5,6 +5,13 @@ use crm_platform::sql::Sql;
 use crm_platform::{ApiResult, TenantTx};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
+/// How list statements are planned, for the transaction: each for its own values (a generic
+/// plan cannot tell a search for a rare name from one for a common word, nor a selective filter
+/// from a broad one), and run in its backend alone (starting parallel workers costs more than a
+/// page's work saves).
+pub const PLAN_SETTINGS: &str = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), \
+     set_config('max_parallel_workers_per_gather', '0', true)";
+
 pub struct Page<M> {
     pub rows: Vec<(M, Cursor)>,
     pub has_next: bool,

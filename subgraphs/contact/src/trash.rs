@@ -53,6 +53,20 @@ async fn purge_all(db: &Db, kv: &Arc<Kv>, retention: Duration) -> Result<(), DbE
     Ok(())
 }
 
+/// Drops the names (kept for typo-tolerant search) that no contact bears any more. The lock
+/// waits for writers whose triggers added or relied on a name and holds new ones back, so no
+/// name is removed under a contact that is being written.
+async fn forget_unused_names(tx: &TenantTx) -> Result<(), DbErr> {
+    tx.execute_unprepared("LOCK TABLE contact_name_parts IN SHARE ROW EXCLUSIVE MODE").await?;
+    tx.execute_unprepared(
+        "DELETE FROM contact_name_parts p
+         WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE lower(c.first_name) = p.part)
+           AND NOT EXISTS (SELECT 1 FROM contacts c WHERE lower(c.last_name) = p.part)",
+    )
+    .await
+    .map(drop)
+}
+
 /// Removes `tenant`'s contacts and companies trashed more than `retention` ago, in one
 /// transaction, and the purged contacts from the cache in `kv`. Children of a purged company
 /// lose their parent; contacts and deals their company.
@@ -73,6 +87,9 @@ pub async fn purge(
         .map(|row| row.try_get("", "id").map(ContactId))
         .collect::<Result<_, _>>()?;
     let contacts = purged.len() as u64;
+    if contacts > 0 {
+        forget_unused_names(&tx).await?;
+    }
     let mut sql = Sql::new(
         "UPDATE companies SET parent_id = NULL WHERE parent_id IN (SELECT id FROM companies WHERE deleted_at < ",
     );

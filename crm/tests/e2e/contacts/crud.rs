@@ -387,6 +387,13 @@ async fn the_trash_is_emptied_after_the_retention_period_only() {
         )
         .await;
     assert_eq!(links, 0, "the purged contact's deal links go with it; the deal stays");
+    let names = async |part: &str| {
+        stack
+            .count_in(&org, "SELECT count(*) FROM contact_name_parts WHERE part = $1", vec![part.into()])
+            .await
+    };
+    assert_eq!(names("old").await, 0, "a name no contact bears is no longer searched by similarity");
+    assert_eq!(names("recent").await, 1, "a trashed contact's name stays until it is purged");
     let foreign_read = stack
         .subgraph(
             "contact",

@@ -158,6 +158,18 @@ async fn values_are_validated_against_their_definition() {
     assert_eq!((codes, field), (vec!["BAD_USER_INPUT".to_owned()], json!("customFields.tier")));
 }
 
+/// How many indexes the tenant's schema holds on the values of field `id` (0 or 1).
+async fn value_index(stack: &TestStack, org: &crm_testkit::Org, id: &str) -> i64 {
+    let name = format!("custom_field_{}_idx", id.replace('-', ""));
+    stack
+        .count_in(
+            org,
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1",
+            vec![name.into()],
+        )
+        .await
+}
+
 #[tokio::test]
 async fn definition_changes_convert_every_value_or_are_refused_with_a_count() {
     let stack = TestStack::subgraphs().await;
@@ -168,6 +180,7 @@ async fn definition_changes_convert_every_value_or_are_refused_with_a_count() {
         json!({ "object": "CONTACT", "key": "code", "label": "Code", "type": "TEXT" }),
     )
     .await;
+    assert_eq!(value_index(&stack, &org, &code).await, 0, "text fields are not indexed");
     let mut ids = Vec::new();
     for value in ["12", "7.5", "x9"] {
         ids.push(
@@ -210,6 +223,7 @@ async fn definition_changes_convert_every_value_or_are_refused_with_a_count() {
         .await;
     assert_eq!(converted.ok()["updateCustomField"]["type"], "NUMBER");
     assert_eq!(values(&stack, &org, &ids[0]).await, json!({ "code": 12.0 }));
+    assert_eq!(value_index(&stack, &org, &code).await, 1, "number fields are indexed by value");
     assert_eq!(values(&stack, &org, &ids[1]).await, json!({ "code": 7.5 }));
 
     // Required and unique rules are refused while records break them.
@@ -261,6 +275,7 @@ async fn definition_changes_convert_every_value_or_are_refused_with_a_count() {
     let delete = "mutation($id: ID!) { deleteCustomField(id: $id) { key } }";
     stack.subgraph("contact", Some(&org.token), delete, json!({ "id": code })).await.ok();
     assert_eq!(values(&stack, &org, &ids[1]).await, json!({}));
+    assert_eq!(value_index(&stack, &org, &code).await, 0, "and the index goes with the field");
     assert_eq!(values(&stack, &org, &ids[0]).await, json!({ "tier": "gold" }));
 
     // Keys are identifiers and unique per object.

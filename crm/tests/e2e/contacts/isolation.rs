@@ -7,6 +7,9 @@ use serde_json::json;
 
 use super::{company, contact, custom_field};
 
+/// A typo of the first organization's contact's name: found there by similarity only.
+const TYPO_SEARCH: &str = "{ contacts(filter: { search: \"anabell\" }) { totalCount } }";
+
 #[tokio::test]
 async fn another_organization_sees_and_touches_nothing() {
     let stack = TestStack::with_router(crate::CRM).await;
@@ -93,12 +96,19 @@ async fn another_organization_sees_and_touches_nothing() {
         "{ contacts { totalCount } }".to_owned(),
         "{ contacts(trashed: true) { totalCount } }".to_owned(),
         "{ contacts(filter: { search: \"annabel\" }) { totalCount } }".to_owned(),
+        TYPO_SEARCH.to_owned(),
         format!("{{ contacts(filter: {{ companyId: {{ eq: \"{acme}\" }} }}) {{ totalCount }} }}"),
         "{ contacts(filter: { company: { name: { eq: \"Acme Secret\" } } }) { totalCount } }".to_owned(),
         "{ companies(filter: { search: \"acme\" }) { totalCount } }".to_owned(),
         "{ companies(filter: { contacts: { some: { firstName: { eq: \"Annabel\" } } } }) { totalCount } }"
             .to_owned(),
     ];
+    let own_typo = stack.router(Some(&a.token), TYPO_SEARCH, json!({})).await;
+    assert_eq!(
+        own_typo.ok()["contacts"]["totalCount"],
+        1,
+        "the names similarity compares are the organization's own"
+    );
     for list in lists {
         let response = stack.router(Some(&b.token), &list, json!({})).await;
         let data = response.ok();

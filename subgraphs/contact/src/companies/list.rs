@@ -45,7 +45,7 @@ pub struct CompanyQuery {
 const MAX_ORDER_TERMS: usize = 5;
 
 async fn plan(tx: &TenantTx, query: &CompanyQuery) -> ApiResult<(Sql, Keyset)> {
-    tx.execute_unprepared("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)").await?;
+    tx.execute_unprepared(crate::paging::PLAN_SETTINGS).await?;
     let needs_fields = query.order.iter().any(|o| o.custom_field.is_some())
         || query.filter.as_ref().is_some_and(CompanyFilter::names_custom_fields);
     let mut scope = if needs_fields {

@@ -59,28 +59,46 @@ struct Plan {
 
 const MAX_ORDER_TERMS: usize = 5;
 
-async fn plan(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Plan> {
-    // Every list statement is planned for its own values: a generic plan cannot tell a search
-    // for a rare name from one for a common word, nor a selective filter from a broad one.
-    tx.execute_unprepared("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)").await?;
-    let needs_fields = query.order.iter().any(|o| o.custom_field.is_some())
-        || query.filter.as_ref().is_some_and(ContactFilter::names_custom_fields);
-    let (contact_fields, company_fields) = if needs_fields {
-        (
-            Definitions::load(&**tx, CustomFieldObject::Contact).await?,
-            Definitions::load(&**tx, CustomFieldObject::Company).await?,
-        )
-    } else {
-        let empty = Scope::without_fields();
-        (empty.contact_fields, empty.company_fields)
-    };
-    let search = match &query.filter {
-        Some(filter) => filter.search.as_deref().map(search_text).transpose()?.flatten(),
-        None => None,
-    };
-    let build = |fuzzy: bool| -> ApiResult<(Sql, Definitions)> {
-        let mut scope = Scope::new(contact_fields.clone(), company_fields.clone());
+/// What plans of one request are made from: the definitions its filter and sort may name, and
+/// its search text. A search matches the text as typed first; only when no contact holds it are
+/// similar names searched (a typo), so exact matches never drown in near ones.
+struct Planner<'a> {
+    query: &'a ContactQuery,
+    contact_fields: Definitions,
+    company_fields: Definitions,
+    search: Option<String>,
+}
+
+impl<'a> Planner<'a> {
+    async fn new(tx: &TenantTx, query: &'a ContactQuery) -> ApiResult<Self> {
+        tx.execute_unprepared(paging::PLAN_SETTINGS).await?;
+        let needs_fields = query.order.iter().any(|o| o.custom_field.is_some())
+            || query.filter.as_ref().is_some_and(ContactFilter::names_custom_fields);
+        let (contact_fields, company_fields) = if needs_fields {
+            (
+                Definitions::load(&**tx, CustomFieldObject::Contact).await?,
+                Definitions::load(&**tx, CustomFieldObject::Company).await?,
+            )
+        } else {
+            let empty = Scope::without_fields();
+            (empty.contact_fields, empty.company_fields)
+        };
+        let search = match &query.filter {
+            Some(filter) => filter.search.as_deref().map(search_text).transpose()?.flatten(),
+            None => None,
+        };
+        Ok(Self { query, contact_fields, company_fields, search })
+    }
+
+    /// Whether a fuzzy plan may follow an exact one that found nothing.
+    fn searching(&self) -> bool {
+        self.search.is_some()
+    }
+
+    async fn plan(&self, tx: &TenantTx, fuzzy: bool) -> ApiResult<Plan> {
+        let mut scope = Scope::new(self.contact_fields.clone(), self.company_fields.clone());
         scope.fuzzy = fuzzy;
+        let query = self.query;
         let mut condition =
             Sql::new(if query.trashed { "c.deleted_at IS NOT NULL" } else { "c.deleted_at IS NULL" });
         if let Some(company) = query.company {
@@ -89,25 +107,27 @@ async fn plan(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Plan> {
         if let Some(filter) = &query.filter {
             condition.push(" AND ").append(filter.to_sql(&mut scope, "c", 0)?);
         }
-        Ok((condition, scope.contact_fields))
-    };
-    let (mut condition, defs) = build(false)?;
-    let mut fuzzy = false;
-    if search.is_some() {
-        // The text as typed first; only when no contact holds it are similar words searched
-        // (a typo), so exact matches never drown in near ones.
-        let mut probe = Sql::new("SELECT EXISTS (SELECT 1 FROM contacts c WHERE ");
-        probe.append(build(false)?.0).push(") AS found");
+        if fuzzy {
+            set_search_threshold(tx).await?;
+        }
+        let keyset = keyset(&scope.contact_fields, &query.order, self.searching(), fuzzy)?;
+        Ok(Plan { condition, search: self.search.clone(), fuzzy, keyset })
+    }
+
+    /// Whether any contact holds the search text as typed (for pages after the first, which
+    /// must go on the way the first one went).
+    async fn held_as_typed(&self, tx: &TenantTx) -> ApiResult<bool> {
+        // Planned apart from the EXISTS (a materialized CTE, read only as far as its first
+        // row): told that one row will do, the planner scans the table hoping to meet one
+        // early, and reads it all when no contact holds the text.
+        let mut probe = Sql::new("WITH held AS MATERIALIZED (SELECT 1 FROM contacts c WHERE ");
+        probe
+            .append(self.plan(tx, false).await?.condition)
+            .push(") SELECT EXISTS (SELECT 1 FROM held) AS found");
         let found =
             tx.query_one(probe.statement()).await?.map(|row| row.try_get::<bool>("", "found")).transpose()?;
-        if found != Some(true) {
-            fuzzy = true;
-            set_search_threshold(tx).await?;
-            condition = build(true)?.0;
-        }
+        Ok(found == Some(true))
     }
-    let keyset = keyset(&defs, &query.order, search.is_some(), fuzzy)?;
-    Ok(Plan { condition, search, fuzzy, keyset })
 }
 
 fn keyset(defs: &Definitions, order: &[ContactOrder], searching: bool, fuzzy: bool) -> ApiResult<Keyset> {
@@ -172,7 +192,23 @@ async fn set_search_threshold(tx: &TenantTx) -> ApiResult<()> {
 }
 
 pub async fn list_contacts(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Page<contact::Model>> {
-    let plan = plan(tx, query).await?;
+    let planner = Planner::new(tx, query).await?;
+    if !planner.searching() {
+        return fetch(tx, planner.plan(tx, false).await?, query).await;
+    }
+    if query.after.is_some() {
+        let fuzzy = !planner.held_as_typed(tx).await?;
+        return fetch(tx, planner.plan(tx, fuzzy).await?, query).await;
+    }
+    // A first page is empty exactly when no contact holds the text as typed.
+    let page = fetch(tx, planner.plan(tx, false).await?, query).await?;
+    if !page.rows.is_empty() {
+        return Ok(page);
+    }
+    fetch(tx, planner.plan(tx, true).await?, query).await
+}
+
+async fn fetch(tx: &TenantTx, plan: Plan, query: &ContactQuery) -> ApiResult<Page<contact::Model>> {
     let mut from = Sql::new("contacts c");
     if let Some(text) = &plan.search {
         let column = if plan.fuzzy { "similar" } else { "exact" };
@@ -184,6 +220,10 @@ pub async fn list_contacts(tx: &TenantTx, query: &ContactQuery) -> ApiResult<Pag
 
 /// How many contacts match, across all pages.
 pub async fn count_contacts(tx: &TenantTx, query: &ContactQuery) -> ApiResult<i64> {
-    let plan = plan(tx, query).await?;
-    paging::count(tx, "contacts c", plan.condition).await
+    let planner = Planner::new(tx, query).await?;
+    let count = paging::count(tx, "contacts c", planner.plan(tx, false).await?.condition).await?;
+    if count > 0 || !planner.searching() {
+        return Ok(count);
+    }
+    paging::count(tx, "contacts c", planner.plan(tx, true).await?.condition).await
 }

@@ -142,25 +142,27 @@ async fn finish(db: &Db, job: Job, status: ImportStatus, error: Option<&str>) ->
     tx.execute(sql.statement()).await?;
     tx.commit().await.map_err(|_| DbErr::Custom("commit failed".to_owned()))?;
     if status == ImportStatus::Done {
-        merge_pending_index_entries(db, job.tenant).await;
+        settle(db, job.tenant).await;
     }
     Ok(())
 }
 
 /// A bulk insert leaves many entries in the pending lists of the GIN indexes (search, tags),
-/// which every search would scan until autovacuum merges them; merged now.
-async fn merge_pending_index_entries(db: &Db, tenant: TenantId) {
-    let merge = async {
+/// which every search would scan, and statistics that describe the tables before it, which
+/// plans would be made for, until autovacuum comes round; both are brought up to date now.
+async fn settle(db: &Db, tenant: TenantId) {
+    let settle = async {
         let tx = TenantTx::begin(db, tenant).await?;
-        for index in ["contacts_search_idx", "contacts_name_trgm_idx", "contacts_tags_idx"] {
+        for index in ["contacts_search_idx", "contacts_tags_idx", "contact_name_parts_trgm_idx"] {
             let mut sql = Sql::new("SELECT gin_clean_pending_list(");
             sql.bind(index).push("::regclass)");
             tx.execute(sql.statement()).await?;
         }
+        tx.execute_unprepared("ANALYZE contacts, companies").await?;
         tx.commit().await.map_err(|_| DbErr::Custom("commit failed".to_owned()))
     };
-    if let Err(err) = merge.await {
-        tracing::warn!(error = %err, "could not merge pending index entries; autovacuum will");
+    if let Err(err) = settle.await {
+        tracing::warn!(error = %err, "could not settle the tables after an import; autovacuum will");
     }
 }
 
