@@ -1,5 +1,7 @@
 //! Events of the deal subgraph. A move into a WON or LOST stage emits `deal.stage_changed` and
-//! then `deal.closed_won` or `deal.closed_lost` with the same fields.
+//! then `deal.closed_won` or `deal.closed_lost` with the same fields; a move out of one, then
+//! `deal.reopened`. Deal events carry the deal's version after the change: consumers order a
+//! deal's events by it and drop ones older than what they have seen.
 
 use crm_platform::events::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -9,6 +11,7 @@ use crate::ids::{DealId, PipelineId, StageId};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DealCreated {
     pub deal_id: DealId,
+    pub version: i64,
 }
 
 impl DomainEvent for DealCreated {
@@ -22,6 +25,7 @@ pub struct StageChanged {
     pub pipeline_id: PipelineId,
     pub from_stage_id: StageId,
     pub to_stage_id: StageId,
+    pub version: i64,
 }
 
 impl DomainEvent for StageChanged {
@@ -44,4 +48,24 @@ pub struct ClosedLost(pub StageChanged);
 
 impl DomainEvent for ClosedLost {
     const TYPE: &'static str = "deal.closed_lost";
+}
+
+/// The move of a closed deal back into an OPEN stage.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reopened(pub StageChanged);
+
+impl DomainEvent for Reopened {
+    const TYPE: &'static str = "deal.reopened";
+}
+
+/// A pipeline was created, renamed, made the default, reordered, deleted, or its stages changed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PipelineUpdated {
+    pub pipeline_id: PipelineId,
+    pub deleted: bool,
+}
+
+impl DomainEvent for PipelineUpdated {
+    const TYPE: &'static str = "pipeline.updated";
 }

@@ -46,6 +46,8 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
         entry::<deal::StageChanged>(),
         entry::<deal::ClosedWon>(),
         entry::<deal::ClosedLost>(),
+        entry::<deal::Reopened>(),
+        entry::<deal::PipelineUpdated>(),
         entry::<communication::ActivityLogged>(),
     ]
 }

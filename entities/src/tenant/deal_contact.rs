@@ -7,6 +7,9 @@ pub struct Model {
     pub deal_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub contact_id: Uuid,
+    /// What the contact is to the deal (decision maker, champion, …).
+    pub role: Option<String>,
+    pub created_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

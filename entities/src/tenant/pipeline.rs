@@ -7,7 +7,10 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub is_default: bool,
+    /// Order in which the tenant lists its pipelines.
+    pub position: i32,
     pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

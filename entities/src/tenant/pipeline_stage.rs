@@ -9,6 +9,16 @@ crm_platform::stored_enum! {
     }
 }
 
+/// Name, win probability (%) and kind of the stages a pipeline starts with, in order.
+pub const DEFAULT_STAGES: &[(&str, i32, StageKind)] = &[
+    ("Lead", 10, StageKind::Open),
+    ("Qualified", 25, StageKind::Open),
+    ("Proposal", 50, StageKind::Open),
+    ("Negotiation", 75, StageKind::Open),
+    ("Closed Won", 100, StageKind::Won),
+    ("Closed Lost", 0, StageKind::Lost),
+];
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "pipeline_stages")]
 pub struct Model {
@@ -19,7 +29,10 @@ pub struct Model {
     pub position: i32,
     pub probability: i32,
     pub kind: StageKind,
+    /// A deal with no change for this many days is rotten.
+    pub rotten_days: Option<i32>,
     pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use chrono::Utc;
-use crm_entities::events::deal::{ClosedLost, ClosedWon, DealCreated, StageChanged};
+use crm_entities::events::deal::DealCreated;
 use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
-use crm_entities::tenant::pipeline_stage::{self, StageKind};
+use crm_entities::tenant::deal::DealStatus;
 use crm_entities::tenant::{deal, deal_contact};
 use crm_platform::error::is_foreign_key_violation;
 use crm_platform::events::{self, Envelope};
@@ -22,6 +22,7 @@ use sea_orm::{
 };
 
 use crate::pipelines::starting_stage;
+use crate::relocate::{end_of, lock_stage, record_creation, relocate, status_in};
 
 pub const MAX_DEAL_CONTACTS: usize = 50;
 
@@ -59,7 +60,11 @@ pub fn check_amount(amount: Option<Decimal>) -> ApiResult<Option<Decimal>> {
 #[tracing::instrument(skip_all, fields(tenant.id = %tx.tenant()))]
 pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResult<deal::Model> {
     let stage = starting_stage(tx, new.pipeline, new.stage).await?;
+    // At the end of the stage's board, which waits for other moves into the stage.
+    let stage = lock_stage(tx, StageId(stage.id)).await?.ok_or(ApiError::NotFound("stage"))?;
+    let position = end_of(tx, stage.id).await?;
     let now = Utc::now();
+    let status = status_in(stage.kind);
     let deal = deal::ActiveModel {
         id: Set(DealId::new().0),
         title: Set(new.title),
@@ -68,25 +73,43 @@ pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResul
         pipeline_id: Set(stage.pipeline_id),
         stage_id: Set(stage.id),
         company_id: Set(new.company.map(|c| c.0)),
+        owner_id: Set(None),
+        expected_close_date: Set(None),
+        probability: Set(None),
+        status: Set(status),
+        lost_reason: Set(None),
+        closed_at: Set((status != DealStatus::Open).then_some(now)),
+        position: Set(position),
+        stage_entered_at: Set(now),
+        version: Set(1),
+        custom_fields: Set(serde_json::json!({})),
+        created_by: Set(Some(actor.0)),
+        updated_by: Set(Some(actor.0)),
         created_at: Set(now),
         updated_at: Set(now),
+        deleted_at: Set(None),
     }
     .insert(&**tx)
     .await
     .map_err(|err| reference_error(err, "deals_company_id_fkey", "companyId", "company not found"))?;
+    record_creation(tx, actor, &deal, &stage.name).await?;
 
     let mut contacts = new.contacts;
     contacts.sort();
     contacts.dedup();
     if !contacts.is_empty() {
-        let links = contacts
-            .iter()
-            .map(|contact| deal_contact::ActiveModel { deal_id: Set(deal.id), contact_id: Set(contact.0) });
+        let links = contacts.iter().map(|contact| deal_contact::ActiveModel {
+            deal_id: Set(deal.id),
+            contact_id: Set(contact.0),
+            role: Set(None),
+            created_at: Set(now),
+        });
         deal_contact::Entity::insert_many(links).exec(&**tx).await.map_err(|err| {
             reference_error(err, "deal_contacts_contact_id_fkey", "contactIds", "contact not found")
         })?;
     }
-    let event = Envelope::new(tx.tenant(), Some(actor), &DealCreated { deal_id: DealId(deal.id) })?;
+    let created = DealCreated { deal_id: DealId(deal.id), version: deal.version };
+    let event = Envelope::new(tx.tenant(), Some(actor), &created)?;
     events::enqueue(&**tx, &event).await?;
     Ok(deal)
 }
@@ -95,47 +118,25 @@ fn reference_error(err: DbErr, constraint: &str, field: &'static str, message: &
     if is_foreign_key_violation(&err, constraint) { ApiError::bad_input(field, message) } else { err.into() }
 }
 
-/// Moves a deal to `stage` of its own pipeline. Moving to the current stage changes nothing and
-/// emits nothing.
+/// Moves a deal to `stage` of its own pipeline, at the end of the stage's board. Moving to the
+/// current stage changes nothing and emits nothing.
 #[tracing::instrument(skip_all, fields(tenant.id = %tx.tenant(), deal.id = %id))]
 pub async fn move_deal(tx: &TenantTx, actor: UserId, id: DealId, stage: StageId) -> ApiResult<deal::Model> {
     let deal = deal::Entity::find_by_id(id.0)
         .lock_exclusive()
         .one(&**tx)
         .await?
+        .filter(|d| d.deleted_at.is_none())
         .ok_or(ApiError::NotFound("deal"))?;
     if deal.stage_id == stage.0 {
         return Ok(deal);
     }
-    let target = pipeline_stage::Entity::find_by_id(stage.0)
-        .one(&**tx)
+    let target = lock_stage(tx, stage)
         .await?
         .filter(|s| s.pipeline_id == deal.pipeline_id)
         .ok_or_else(|| ApiError::bad_input("stageId", "stage is not in the deal's pipeline"))?;
-
-    let from = deal.stage_id;
-    let mut active: deal::ActiveModel = deal.into();
-    active.stage_id = Set(target.id);
-    active.updated_at = Set(Utc::now());
-    let moved = active.update(&**tx).await?;
-
-    let changed = StageChanged {
-        deal_id: id,
-        pipeline_id: PipelineId(moved.pipeline_id),
-        from_stage_id: StageId(from),
-        to_stage_id: StageId(target.id),
-    };
-    // The stage change first: envelope ids are time-ordered, and the relay publishes in id order.
-    events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), &changed)?).await?;
-    let closing = match target.kind {
-        StageKind::Won => Some(Envelope::new(tx.tenant(), Some(actor), &ClosedWon(changed))?),
-        StageKind::Lost => Some(Envelope::new(tx.tenant(), Some(actor), &ClosedLost(changed))?),
-        StageKind::Open => None,
-    };
-    if let Some(closed) = closing {
-        events::enqueue(&**tx, &closed).await?;
-    }
-    Ok(moved)
+    let mut moved = relocate(tx, actor, vec![deal], &target).await?;
+    moved.pop().ok_or_else(|| ApiError::internal(std::io::Error::other("the moved deal vanished")))
 }
 
 pub struct DealFilter {

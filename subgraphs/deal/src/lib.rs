@@ -5,6 +5,7 @@ mod deals;
 mod graphql;
 pub mod merges;
 mod pipelines;
+mod relocate;
 
 use async_graphql::{Schema, SchemaBuilder};
 use crm_platform::config::Environment;
@@ -20,8 +21,11 @@ pub const SUBGRAPH: Subgraph =
     Subgraph { name: "deal", default_port: 8083, routes, sdl, background: Some(background), files: None };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, SubscriptionRoot), environment)
-        .enable_subscription_in_federation()
+    crm_platform::graphql::harden(
+        Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot),
+        environment,
+    )
+    .enable_subscription_in_federation()
 }
 
 /// Follows contact merges.

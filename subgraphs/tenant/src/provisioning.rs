@@ -3,19 +3,9 @@
 use chrono::Utc;
 use crm_entities::ids::{PipelineId, StageId};
 use crm_entities::tenant::pipeline;
-use crm_entities::tenant::pipeline_stage::{self, StageKind};
+use crm_entities::tenant::pipeline_stage::{self, DEFAULT_STAGES};
 use crm_platform::{ApiResult, TenantId};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, Set};
-
-/// Name, win probability (%) and kind of each default stage, in pipeline order.
-const DEFAULT_STAGES: &[(&str, i32, StageKind)] = &[
-    ("Lead", 10, StageKind::Open),
-    ("Qualified", 25, StageKind::Open),
-    ("Proposal", 50, StageKind::Open),
-    ("Negotiation", 75, StageKind::Open),
-    ("Closed Won", 100, StageKind::Won),
-    ("Closed Lost", 0, StageKind::Lost),
-];
 
 /// Creates and fills the tenant's schema inside `txn`; leaves the search_path on that schema.
 pub async fn provision_schema(txn: &DatabaseTransaction, tenant: TenantId) -> ApiResult<()> {
@@ -26,7 +16,9 @@ pub async fn provision_schema(txn: &DatabaseTransaction, tenant: TenantId) -> Ap
         id: Set(pipeline_id.0),
         name: Set("Sales".to_owned()),
         is_default: Set(true),
+        position: Set(1),
         created_at: Set(now),
+        updated_at: Set(now),
     }
     .insert(txn)
     .await?;
@@ -38,7 +30,9 @@ pub async fn provision_schema(txn: &DatabaseTransaction, tenant: TenantId) -> Ap
             position: Set(position),
             probability: Set(probability),
             kind: Set(kind),
+            rotten_days: Set(None),
             created_at: Set(now),
+            updated_at: Set(now),
         }
     });
     pipeline_stage::Entity::insert_many(stages).exec(txn).await?;

@@ -3,5 +3,6 @@
 
 mod federation;
 mod n_plus_one;
+mod pipelines;
 mod stored_values;
 mod subscription;

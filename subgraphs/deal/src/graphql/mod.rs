@@ -1,4 +1,5 @@
 mod mutation;
+mod pipelines;
 mod query;
 mod subscription;
 mod types;

@@ -1,9 +1,10 @@
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MergedObject, Object};
 use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
 use crm_platform::Caller;
 use crm_platform::text;
 use rust_decimal::Decimal;
 
+use super::pipelines::PipelineMutation;
 use super::types::Deal;
 use crate::deals::{MAX_DEAL_CONTACTS, NewDeal, check_amount, create_deal, move_deal, parse_currency};
 
@@ -46,10 +47,16 @@ impl CreateDealInput {
     }
 }
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct DealMutation;
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+/// Deal writes and pipeline management, one `Mutation` type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(DealMutation, PipelineMutation);
+
+#[Object]
+impl DealMutation {
     async fn create_deal(&self, ctx: &Context<'_>, input: CreateDealInput) -> async_graphql::Result<Deal> {
         let caller = Caller::of(ctx)?;
         let new = input.parse()?;

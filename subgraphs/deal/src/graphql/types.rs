@@ -23,6 +23,13 @@ impl Pipeline {
     async fn is_default(&self) -> bool {
         self.0.is_default
     }
+    /// 1-based place in the organization's list of pipelines.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
     /// Stages in pipeline order.
     async fn stages(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Stage>> {
         let caller = Caller::of(ctx)?;
@@ -53,6 +60,10 @@ impl Stage {
     }
     async fn kind(&self) -> StageKind {
         self.0.kind
+    }
+    /// A deal with no change for this many days is flagged rotten.
+    async fn rotten_days(&self) -> Option<i32> {
+        self.0.rotten_days
     }
 }
 

@@ -1,4 +1,7 @@
-//! Pipelines and their stages.
+//! Pipelines and their stages: reading them, and where a new deal starts.
+
+pub mod manage;
+pub mod stages;
 
 use std::collections::HashMap;
 
@@ -9,11 +12,11 @@ use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-/// All pipelines, the default first.
+/// All pipelines, in the tenant's order.
 pub async fn list_pipelines(tx: &TenantTx) -> ApiResult<Vec<pipeline::Model>> {
     Ok(pipeline::Entity::find()
-        .order_by_desc(pipeline::Column::IsDefault)
-        .order_by_asc(pipeline::Column::Id)
+        .order_by_asc(pipeline::Column::Position)
+        .order_by_asc(pipeline::Column::CreatedAt)
         .all(&**tx)
         .await?)
 }
