@@ -21,6 +21,7 @@ pub mod kv;
 pub mod outbox;
 pub mod pagination;
 pub mod password;
+pub mod patch;
 pub mod rate_limit;
 pub mod serve;
 pub mod sessions;
@@ -30,6 +31,7 @@ pub mod stored_enum;
 pub mod telemetry;
 pub mod tenancy;
 pub mod text;
+pub mod user_ref;
 pub mod websocket;
 
 pub use auth::{Caller, Claims, JwtVerifier, Role};

@@ -6,6 +6,7 @@
 use crm_platform::events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use crate::events::contact::Changes;
 use crate::ids::{DealId, PipelineId, StageId};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -16,6 +17,41 @@ pub struct DealCreated {
 
 impl DomainEvent for DealCreated {
     const TYPE: &'static str = "deal.created";
+}
+
+/// Fields of a deal changed (`updateDeal`, `closeDeal` with a new lost reason…), each with its
+/// previous and new value; stage moves have events of their own.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DealUpdated {
+    pub deal_id: DealId,
+    pub version: i64,
+    pub changes: Changes,
+}
+
+impl DomainEvent for DealUpdated {
+    const TYPE: &'static str = "deal.updated";
+}
+
+/// Moved to the trash (`deleteDeal`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DealDeleted {
+    pub deal_id: DealId,
+    pub version: i64,
+}
+
+impl DomainEvent for DealDeleted {
+    const TYPE: &'static str = "deal.deleted";
+}
+
+/// Back from the trash (`restoreDeal`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DealRestored {
+    pub deal_id: DealId,
+    pub version: i64,
+}
+
+impl DomainEvent for DealRestored {
+    const TYPE: &'static str = "deal.restored";
 }
 
 /// A deal moved from one stage of its pipeline to another.

@@ -3,7 +3,7 @@
 //! organization that has been deleted are nobody's.
 
 use chrono::{DateTime, Utc};
-use crm_platform::{Role, TenantId};
+use crm_platform::{ApiError, ApiResult, Role, TenantId};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
 use uuid::Uuid;
 
@@ -51,4 +51,12 @@ pub async fn find(
     user: Uuid,
 ) -> Result<Option<Member>, DbErr> {
     Ok(find_many(conn, tenant, &[user]).await?.into_iter().next())
+}
+
+/// An owner of a record must be a member of the organization (BAD_USER_INPUT on `ownerId`).
+pub async fn check_owner(conn: &impl ConnectionTrait, tenant: TenantId, owner: Uuid) -> ApiResult<()> {
+    match find(conn, tenant, owner).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::bad_input("ownerId", "ownerId is not a member of this organization")),
+    }
 }

@@ -9,7 +9,7 @@ crm_platform::stored_enum! {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "deals")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

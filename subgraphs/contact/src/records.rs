@@ -10,10 +10,7 @@ use sea_orm::EntityTrait;
 
 /// An owner must be a member of the organization.
 pub async fn check_owner(tx: &TenantTx, owner: UserId) -> ApiResult<()> {
-    match member::find(&**tx, tx.tenant(), owner.0).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::bad_input("ownerId", "ownerId is not a member of this organization")),
-    }
+    member::check_owner(&**tx, tx.tenant(), owner.0).await
 }
 
 /// A company that exists in the caller's tenant and is not in the trash; `field` names the input.

@@ -1,5 +1,6 @@
-//! When contacts are merged, their deal links move to the primary contact (`contact.merged`).
-//! A deal linked to both keeps one link. Running twice changes nothing more.
+//! When contacts are merged, their deal links move to the primary contact (`contact.merged`),
+//! with their roles and link times. A deal linked to both keeps the primary's link, or takes
+//! the merged one's role when the primary's had none. Running twice changes nothing more.
 
 use crm_entities::events::contact::ContactsMerged;
 use crm_platform::TenantTx;
@@ -18,9 +19,11 @@ fn relink<'a>(tx: &'a TenantTx, event: &'a Envelope) -> BoxFuture<'a, anyhow::Re
         let others: Vec<Uuid> = merged.merged_ids.iter().map(|id| id.0).collect();
         tx.execute(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "INSERT INTO deal_contacts (deal_id, contact_id)
-             SELECT deal_id, $1 FROM deal_contacts WHERE contact_id = ANY($2)
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO deal_contacts (deal_id, contact_id, role, created_at)
+             SELECT DISTINCT ON (deal_id) deal_id, $1, role, created_at FROM deal_contacts
+             WHERE contact_id = ANY($2) ORDER BY deal_id, role IS NULL, created_at
+             ON CONFLICT (deal_id, contact_id)
+             DO UPDATE SET role = coalesce(deal_contacts.role, EXCLUDED.role)",
             [primary.into(), others.clone().into()],
         ))
         .await?;

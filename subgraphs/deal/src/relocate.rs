@@ -57,18 +57,32 @@ pub async fn record_creation(tx: &TenantTx, actor: UserId, deal: &deal::Model, s
     Ok(())
 }
 
-/// Moves `deals` (locked by the caller, in any stages) into `target`, in the given order after
-/// the deals already there, with `target`'s stage lock held. Returns them as they now are.
+/// Where moved deals land and what closing them as lost records.
+#[derive(Default)]
+pub struct Arrival {
+    /// The board position of the first deal (the next ones follow, one apart); after the deals
+    /// already in the stage when absent.
+    pub position: Option<f64>,
+    /// Recorded on deals that end up lost (they keep theirs when absent).
+    pub lost_reason: Option<String>,
+}
+
+/// Moves `deals` (locked by the caller, in any stages) into `target`, in the given order, with
+/// `target`'s stage lock held. Returns them as they now are.
 pub async fn relocate(
     tx: &TenantTx,
     actor: UserId,
     deals: Vec<deal::Model>,
     target: &pipeline_stage::Model,
+    arrival: Arrival,
 ) -> ApiResult<Vec<deal::Model>> {
     if deals.is_empty() {
         return Ok(Vec::new());
     }
-    let start = end_of(tx, target.id).await?;
+    let start = match arrival.position {
+        Some(position) => position,
+        None => end_of(tx, target.id).await?,
+    };
     let now = Utc::now();
     let status = status_in(target.kind);
     let ids: Vec<Uuid> = deals.iter().map(|d| d.id).collect();
@@ -97,7 +111,8 @@ pub async fn relocate(
     sql.push(", status = ").bind(status.to_value());
     sql.push(", closed_at = CASE WHEN ").bind(status.to_value()).push(" = 'open' THEN NULL WHEN d.status = ");
     sql.bind(status.to_value()).push(" THEN d.closed_at ELSE ").bind(now).push(" END");
-    sql.push(", lost_reason = CASE WHEN ").bind(status.to_value()).push(" = 'lost' THEN d.lost_reason END");
+    sql.push(", lost_reason = CASE WHEN ").bind(status.to_value()).push(" = 'lost' THEN coalesce(");
+    sql.bind(arrival.lost_reason).push(", d.lost_reason) END");
     sql.push(", position = m.position, stage_entered_at = ").bind(now);
     sql.push(", version = d.version + 1, updated_at = ")
         .bind(now)

@@ -85,7 +85,8 @@ async fn merged_contacts_bring_their_deals_and_activities() {
     assert_eq!(events[0]["data"], json!({ "primary_id": primary, "merged_ids": [twin, third] }));
 
     // The deal and communication subgraphs follow the event.
-    let graph = "query($id: ID!) { contact(id: $id) { deals { id contacts { id } } activities { id } } }";
+    let graph =
+        "query($id: ID!) { contact(id: $id) { deals { id contacts { contact { id } } } activities { id } } }";
     eventually("deals and activities moved to the primary", Duration::from_secs(20), async || {
         let response = stack.router(Some(&org.token), graph, json!({ "id": primary })).await;
         let data = response.ok()["contact"].clone();

@@ -42,23 +42,24 @@ async fn router_refuses_what_a_browser_attack_or_a_flood_needs() {
         .expect("sent");
     assert_eq!(form_post.status(), 403, "CSRF: a simple cross-site request is refused");
 
-    // Contact → deals → contacts → … is a real cycle in the graph: depth must be capped.
+    // Contact → deals → contacts → contact → … is a real cycle in the graph: depth must be capped.
     let deep = format!(
         "{{ contacts {{ edges {{ node {{ {}id{} }} }} }} }}",
-        "deals { contacts { ".repeat(5),
-        " } }".repeat(5)
+        "deals { contacts { contact { ".repeat(5),
+        " } } }".repeat(5)
     );
     let too_deep = stack.router(None, &deep, json!({})).await;
     assert!(too_deep.status >= 400 && too_deep.status < 500, "{:?}", too_deep.body);
     assert!(!too_deep.error_codes().is_empty());
     let reason = too_deep.body["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase();
     assert!(reason.contains("depth"), "refused for its depth: {}", too_deep.body);
-    // At the limit (12: contacts, edges, node, four deals/contacts pairs, id) the same query runs.
+    // At the limit (12: contacts, edges, node, two deals/contacts/contact turns, then deals,
+    // contacts, role) the same kind of query runs.
     let org = stack.register_org("Depth").await;
     let at_limit = format!(
-        "{{ contacts {{ edges {{ node {{ {}id{} }} }} }} }}",
-        "deals { contacts { ".repeat(4),
-        " } }".repeat(4)
+        "{{ contacts {{ edges {{ node {{ {}deals {{ contacts {{ role }} }}{} }} }} }} }}",
+        "deals { contacts { contact { ".repeat(2),
+        " } } }".repeat(2)
     );
     stack.router(Some(&org.token), &at_limit, json!({})).await.ok();
 

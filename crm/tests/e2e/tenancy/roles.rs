@@ -11,11 +11,12 @@ async fn role_matrix_through_the_router() {
     let stack = TestStack::with_router(CRM).await;
     let org = stack.register_org("Roles").await;
     let seed = stack
-        .router(Some(&org.token), "mutation { createDeal(input: { title: \"seed\", currency: \"USD\" }) { id pipeline { stages { id } } } }", json!({}))
+        .router(Some(&org.token), "mutation { createDeal(input: { title: \"seed\", currency: \"USD\" }) { id pipeline { id stages { id } } } }", json!({}))
         .await;
     let seed = seed.ok()["createDeal"].clone();
     let deal = seed["id"].as_str().expect("deal").to_owned();
     let stage = seed["pipeline"]["stages"][1]["id"].as_str().expect("stage").to_owned();
+    let pipeline = seed["pipeline"]["id"].as_str().expect("pipeline").to_owned();
 
     let operations: Vec<(&str, String, Value, &str)> = vec![
         ("read contacts", "{ contacts { edges { node { id } } } }".into(), json!({}), "viewer"),
@@ -49,6 +50,24 @@ async fn role_matrix_through_the_router() {
             "mutation($d: ID!, $s: ID!) { moveDeal(id: $d, stageId: $s) { id } }".into(),
             json!({ "d": deal, "s": stage }),
             "member",
+        ),
+        (
+            "update deal",
+            "mutation($d: ID!) { updateDeal(id: $d, input: { probability: 40 }) { id } }".into(),
+            json!({ "d": deal }),
+            "member",
+        ),
+        (
+            "close deal",
+            "mutation($d: ID!) { closeDeal(id: $d, outcome: LOST) { id } }".into(),
+            json!({ "d": deal }),
+            "member",
+        ),
+        (
+            "rename pipeline",
+            "mutation($p: ID!) { updatePipeline(id: $p, input: { name: \"Sales\" }) { id } }".into(),
+            json!({ "p": pipeline }),
+            "admin",
         ),
         (
             "log activity",

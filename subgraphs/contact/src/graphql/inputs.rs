@@ -5,6 +5,7 @@ use async_graphql::{ID, InputObject, Json, MaybeUndefined};
 use crm_entities::ids::CompanyId;
 use crm_entities::tenant::contact::LifecycleStage;
 use crm_platform::ids::UserId;
+use crm_platform::patch::{self, change, required_change};
 use crm_platform::text::{self, EmailAddress};
 use crm_platform::{ApiError, ApiResult};
 use serde_json::Value;
@@ -127,38 +128,6 @@ fn owner(id: &ID) -> ApiResult<UserId> {
     UserId::parse(id, "ownerId")
 }
 
-fn object(json: Json<Value>) -> ApiResult<Value> {
-    if !json.0.is_object() {
-        return Err(ApiError::bad_input("customFields", "customFields must be a JSON object"));
-    }
-    Ok(json.0)
-}
-
-/// `MaybeUndefined` → keep (None), clear (Some(None)) or set (Some(Some(parsed))).
-fn change<T, U>(
-    value: MaybeUndefined<T>,
-    parse: impl FnOnce(T) -> ApiResult<Option<U>>,
-) -> ApiResult<Option<Option<U>>> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Ok(Some(None)),
-        MaybeUndefined::Value(value) => Ok(Some(parse(value)?)),
-    }
-}
-
-/// Like [`change`] for fields that cannot be cleared: null is BAD_USER_INPUT.
-fn required_change<T, U>(
-    field: &'static str,
-    value: MaybeUndefined<T>,
-    parse: impl FnOnce(T) -> ApiResult<U>,
-) -> ApiResult<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Err(ApiError::bad_input(field, format!("{field} cannot be cleared"))),
-        MaybeUndefined::Value(value) => Ok(Some(parse(value)?)),
-    }
-}
-
 impl CreateContactInput {
     pub fn parse(self) -> ApiResult<ContactPatch> {
         Ok(ContactPatch {
@@ -182,7 +151,7 @@ impl CreateContactInput {
             source: Some(text::optional("source", self.source.as_deref(), 200)?),
             address: Some(self.address.as_ref().map(AddressInput::parse).transpose()?.flatten()),
             notes: Some(text::optional("notes", self.notes.as_deref(), 20_000)?),
-            custom_fields: self.custom_fields.map(object).transpose()?,
+            custom_fields: self.custom_fields.map(patch::custom_fields).transpose()?,
         })
     }
 }
@@ -238,7 +207,7 @@ impl UpdateContactInput {
             source: change(self.source, |v| text::optional("source", Some(&v), 200))?,
             address: change(self.address, |a| a.parse())?,
             notes: change(self.notes, |v| text::optional("notes", Some(&v), 20_000))?,
-            custom_fields: required_change("customFields", self.custom_fields, object)?,
+            custom_fields: required_change("customFields", self.custom_fields, patch::custom_fields)?,
         })
     }
 }
@@ -311,7 +280,7 @@ impl CreateCompanyInput {
             address: Some(self.address.as_ref().map(AddressInput::parse).transpose()?.flatten()),
             owner: Some(self.owner_id.as_ref().map(owner).transpose()?),
             parent: Some(self.parent_id.as_ref().map(|id| CompanyId::parse(id, "parentId")).transpose()?),
-            custom_fields: self.custom_fields.map(object).transpose()?,
+            custom_fields: self.custom_fields.map(patch::custom_fields).transpose()?,
         })
     }
 }
@@ -327,7 +296,7 @@ impl UpdateCompanyInput {
             address: change(self.address, |a| a.parse())?,
             owner: change(self.owner_id, |id| owner(&id).map(Some))?,
             parent: change(self.parent_id, |id| CompanyId::parse(&id, "parentId").map(Some))?,
-            custom_fields: required_change("customFields", self.custom_fields, object)?,
+            custom_fields: required_change("customFields", self.custom_fields, patch::custom_fields)?,
         })
     }
 }

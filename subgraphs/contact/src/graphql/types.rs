@@ -5,8 +5,8 @@ use crm_entities::ids::{CompanyId, ContactId};
 use crm_entities::tenant::contact::LifecycleStage;
 use crm_entities::tenant::custom_field_definition::{self as definition, CustomFieldObject, CustomFieldType};
 use crm_entities::tenant::{company, contact};
-use crm_platform::ids::UserId;
 use crm_platform::pagination::PageInfo;
+use crm_platform::user_ref::UserRef;
 use crm_platform::{ApiError, Caller};
 use serde::{Deserialize, Serialize};
 
@@ -30,20 +30,6 @@ pub struct Address {
 
 fn address(stored: Option<&serde_json::Value>) -> Option<Address> {
     stored.and_then(|value| serde_json::from_value(value.clone()).ok())
-}
-
-/// A member of the organization, resolved by the auth subgraph.
-pub struct UserRef(pub UserId);
-
-#[Object(name = "User", unresolvable = "id")]
-impl UserRef {
-    async fn id(&self) -> ID {
-        self.0.into()
-    }
-}
-
-fn user(id: Option<uuid::Uuid>) -> Option<UserRef> {
-    id.map(|id| UserRef(UserId(id)))
 }
 
 /// A person the organization deals with.
@@ -109,13 +95,13 @@ impl Contact {
         Json(self.0.custom_fields.clone())
     }
     async fn owner(&self) -> Option<UserRef> {
-        user(self.0.owner_id)
+        UserRef::of(self.0.owner_id)
     }
     async fn created_by(&self) -> Option<UserRef> {
-        user(self.0.created_by)
+        UserRef::of(self.0.created_by)
     }
     async fn updated_by(&self) -> Option<UserRef> {
-        user(self.0.updated_by)
+        UserRef::of(self.0.updated_by)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -195,13 +181,13 @@ impl Company {
         Json(self.0.custom_fields.clone())
     }
     async fn owner(&self) -> Option<UserRef> {
-        user(self.0.owner_id)
+        UserRef::of(self.0.owner_id)
     }
     async fn created_by(&self) -> Option<UserRef> {
-        user(self.0.created_by)
+        UserRef::of(self.0.created_by)
     }
     async fn updated_by(&self) -> Option<UserRef> {
-        user(self.0.updated_by)
+        UserRef::of(self.0.updated_by)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

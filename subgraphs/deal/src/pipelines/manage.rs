@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use super::stages::{StageSpec, check_kinds, insert_stages};
-use crate::relocate::{lock_stage, relocate};
+use crate::relocate::{Arrival, lock_stage, relocate};
 
 const LOCK: &str = "pipelines";
 const MAX_PIPELINES: usize = 50;
@@ -233,7 +233,7 @@ pub async fn delete_pipeline(
                 ApiError::internal(std::io::Error::other("a pipeline lacks a stage of a kind"))
             })?;
             let stage = lock_stage(tx, StageId(first.id)).await?.ok_or(ApiError::NotFound("stage"))?;
-            relocate(tx, actor, group, &stage).await?;
+            relocate(tx, actor, group, &stage, Arrival::default()).await?;
         }
     }
     pipeline::Entity::delete_by_id(id.0).exec(&**tx).await?;

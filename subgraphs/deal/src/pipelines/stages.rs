@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use super::manage::{announce, find, lock_pipelines};
-use crate::relocate::{lock_stage, relocate};
+use crate::relocate::{Arrival, lock_stage, relocate};
 
 const MAX_STAGES: usize = 50;
 
@@ -262,7 +262,7 @@ pub async fn delete_stage(
             .await?
             .filter(|s| s.pipeline_id == pipeline.0 && s.id != id.0)
             .ok_or_else(|| ApiError::bad_input("moveDealsTo", "name another stage of the same pipeline"))?;
-        relocate(tx, actor, deals, &target).await?;
+        relocate(tx, actor, deals, &target, Arrival::default()).await?;
     }
     pipeline_stage::Entity::delete_by_id(id.0).exec(&**tx).await?;
     let remaining: Vec<StageId> = stages.iter().filter(|s| s.id != id.0).map(|s| StageId(s.id)).collect();

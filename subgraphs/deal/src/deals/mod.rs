@@ -1,6 +1,10 @@
 //! Deals: creation with their contacts, stage moves (each emitting `deal.stage_changed` through
 //! the outbox in the same transaction), pages, and batched lookups.
 
+pub mod edit;
+pub mod moves;
+pub mod trash;
+
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
@@ -8,7 +12,7 @@ use chrono::Utc;
 use crm_entities::events::deal::DealCreated;
 use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
 use crm_entities::tenant::deal::DealStatus;
-use crm_entities::tenant::{deal, deal_contact};
+use crm_entities::tenant::{deal, deal_contact, deal_stage_change};
 use crm_platform::error::is_foreign_key_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
@@ -18,22 +22,35 @@ use crm_platform::{ApiError, ApiResult, TenantTx};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
+use self::edit::DealPatch;
+
 use crate::pipelines::starting_stage;
-use crate::relocate::{end_of, lock_stage, record_creation, relocate, status_in};
+use crate::relocate::{end_of, lock_stage, record_creation, status_in};
 
 pub const MAX_DEAL_CONTACTS: usize = 50;
 
+/// A deal to create: its fields as a patch over an empty deal (the currency defaults to the
+/// organization's), where it starts, and its contacts.
 pub struct NewDeal {
-    pub title: String,
-    pub amount: Option<Decimal>,
-    pub currency: String,
+    pub fields: DealPatch,
     pub pipeline: Option<PipelineId>,
     pub stage: Option<StageId>,
     pub contacts: Vec<ContactId>,
-    pub company: Option<CompanyId>,
+}
+
+/// The organization's currency setting.
+async fn organization_currency(tx: &TenantTx) -> ApiResult<String> {
+    let row = tx
+        .query_one(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT currency FROM crm.tenants WHERE id = $1",
+            [tx.tenant().0.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<String>("", "currency")).transpose()?.unwrap_or_else(|| "USD".to_owned()))
 }
 
 /// ISO 4217 codes are three uppercase letters.
@@ -59,39 +76,46 @@ pub fn check_amount(amount: Option<Decimal>) -> ApiResult<Option<Decimal>> {
 
 #[tracing::instrument(skip_all, fields(tenant.id = %tx.tenant()))]
 pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResult<deal::Model> {
+    let defs = edit::definitions(tx).await?;
     let stage = starting_stage(tx, new.pipeline, new.stage).await?;
     // At the end of the stage's board, which waits for other moves into the stage.
     let stage = lock_stage(tx, StageId(stage.id)).await?.ok_or(ApiError::NotFound("stage"))?;
     let position = end_of(tx, stage.id).await?;
     let now = Utc::now();
     let status = status_in(stage.kind);
-    let deal = deal::ActiveModel {
-        id: Set(DealId::new().0),
-        title: Set(new.title),
-        amount: Set(new.amount),
-        currency: Set(new.currency),
-        pipeline_id: Set(stage.pipeline_id),
-        stage_id: Set(stage.id),
-        company_id: Set(new.company.map(|c| c.0)),
-        owner_id: Set(None),
-        expected_close_date: Set(None),
-        probability: Set(None),
-        status: Set(status),
-        lost_reason: Set(None),
-        closed_at: Set((status != DealStatus::Open).then_some(now)),
-        position: Set(position),
-        stage_entered_at: Set(now),
-        version: Set(1),
-        custom_fields: Set(serde_json::json!({})),
-        created_by: Set(Some(actor.0)),
-        updated_by: Set(Some(actor.0)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
+    let mut row = deal::Model {
+        id: DealId::new().0,
+        title: String::new(),
+        amount: None,
+        currency: organization_currency(tx).await?,
+        pipeline_id: stage.pipeline_id,
+        stage_id: stage.id,
+        company_id: None,
+        owner_id: None,
+        expected_close_date: None,
+        probability: None,
+        status,
+        lost_reason: None,
+        closed_at: (status != DealStatus::Open).then_some(now),
+        position,
+        stage_entered_at: now,
+        version: 1,
+        custom_fields: serde_json::json!({}),
+        created_by: Some(actor.0),
+        updated_by: Some(actor.0),
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    if new.fields.title.is_none() {
+        return Err(ApiError::bad_input("title", "title must not be empty"));
     }
-    .insert(&**tx)
-    .await
-    .map_err(|err| reference_error(err, "deals_company_id_fkey", "companyId", "company not found"))?;
+    edit::apply(tx, &defs, &mut row, new.fields, true).await?;
+    let deal = row
+        .into_active_model()
+        .insert(&**tx)
+        .await
+        .map_err(|err| reference_error(err, "deals_company_id_fkey", "companyId", "company not found"))?;
     record_creation(tx, actor, &deal, &stage.name).await?;
 
     let mut contacts = new.contacts;
@@ -114,29 +138,8 @@ pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResul
     Ok(deal)
 }
 
-fn reference_error(err: DbErr, constraint: &str, field: &'static str, message: &str) -> ApiError {
+pub(crate) fn reference_error(err: DbErr, constraint: &str, field: &'static str, message: &str) -> ApiError {
     if is_foreign_key_violation(&err, constraint) { ApiError::bad_input(field, message) } else { err.into() }
-}
-
-/// Moves a deal to `stage` of its own pipeline, at the end of the stage's board. Moving to the
-/// current stage changes nothing and emits nothing.
-#[tracing::instrument(skip_all, fields(tenant.id = %tx.tenant(), deal.id = %id))]
-pub async fn move_deal(tx: &TenantTx, actor: UserId, id: DealId, stage: StageId) -> ApiResult<deal::Model> {
-    let deal = deal::Entity::find_by_id(id.0)
-        .lock_exclusive()
-        .one(&**tx)
-        .await?
-        .filter(|d| d.deleted_at.is_none())
-        .ok_or(ApiError::NotFound("deal"))?;
-    if deal.stage_id == stage.0 {
-        return Ok(deal);
-    }
-    let target = lock_stage(tx, stage)
-        .await?
-        .filter(|s| s.pipeline_id == deal.pipeline_id)
-        .ok_or_else(|| ApiError::bad_input("stageId", "stage is not in the deal's pipeline"))?;
-    let mut moved = relocate(tx, actor, vec![deal], &target).await?;
-    moved.pop().ok_or_else(|| ApiError::internal(std::io::Error::other("the moved deal vanished")))
 }
 
 pub struct DealFilter {
@@ -150,7 +153,10 @@ pub async fn list_deals(
     filter: &DealFilter,
     page: &PageRequest,
 ) -> ApiResult<(Vec<deal::Model>, bool)> {
-    let mut query = deal::Entity::find().order_by_desc(deal::Column::Id).limit(page.fetch_limit());
+    let mut query = deal::Entity::find()
+        .filter(deal::Column::DeletedAt.is_null())
+        .order_by_desc(deal::Column::Id)
+        .limit(page.fetch_limit());
     if let Some(after) = page.after {
         query = query.filter(deal::Column::Id.lt(after));
     }
@@ -186,7 +192,7 @@ impl Loader<ContactId> for DealsOfContactLoader {
                 DbBackend::Postgres,
                 "SELECT d.*, dc.contact_id AS linked_contact_id
                  FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id
-                 WHERE dc.contact_id = ANY($1)
+                 WHERE dc.contact_id = ANY($1) AND d.deleted_at IS NULL
                  ORDER BY d.id DESC",
                 [ids.iter().map(|id| id.0).collect::<Vec<_>>().into()],
             ))
@@ -205,16 +211,16 @@ impl Loader<ContactId> for DealsOfContactLoader {
 }
 
 crm_platform::tenant_loader!(
-    /// The contact ids linked to each deal.
+    /// The contacts linked to each deal, with their roles, in the order they were linked.
     ContactsOfDealLoader
 );
 
 impl Loader<DealId> for ContactsOfDealLoader {
-    type Value = Vec<ContactId>;
+    type Value = Vec<deal_contact::Model>;
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, Self::Value>, Self::Error> {
-        let links = find_by_ids::<deal_contact::Entity>(
+        let mut links = find_by_ids::<deal_contact::Entity>(
             &self.db,
             self.tenant,
             deal_contact::Column::DealId,
@@ -222,9 +228,37 @@ impl Loader<DealId> for ContactsOfDealLoader {
         )
         .await
         .map_err(ApiError::from)?;
+        links.sort_by_key(|link| (link.created_at, link.contact_id));
         let mut by_deal: HashMap<DealId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
         for link in links {
-            by_deal.entry(DealId(link.deal_id)).or_default().push(ContactId(link.contact_id));
+            by_deal.entry(DealId(link.deal_id)).or_default().push(link);
+        }
+        Ok(by_deal)
+    }
+}
+
+crm_platform::tenant_loader!(
+    /// The stages each deal entered, oldest first.
+    StageHistoryLoader
+);
+
+impl Loader<DealId> for StageHistoryLoader {
+    type Value = Vec<deal_stage_change::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, Self::Value>, Self::Error> {
+        let mut changes = find_by_ids::<deal_stage_change::Entity>(
+            &self.db,
+            self.tenant,
+            deal_stage_change::Column::DealId,
+            ids.iter().map(|id| id.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        changes.sort_by_key(|change| (change.changed_at, change.id));
+        let mut by_deal: HashMap<DealId, Self::Value> = ids.iter().map(|id| (*id, Vec::new())).collect();
+        for change in changes {
+            by_deal.entry(DealId(change.deal_id)).or_default().push(change);
         }
         Ok(by_deal)
     }
@@ -248,6 +282,7 @@ impl Loader<CompanyId> for DealsOfCompanyLoader {
         )
         .await
         .map_err(ApiError::from)?;
+        rows.retain(|deal| deal.deleted_at.is_none());
         rows.sort_by_key(|deal| std::cmp::Reverse(deal.id));
         let mut by_company: HashMap<CompanyId, Self::Value> =
             ids.iter().map(|id| (*id, Vec::new())).collect();
