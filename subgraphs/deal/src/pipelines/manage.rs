@@ -76,16 +76,8 @@ async fn make_default(tx: &TenantTx, id: PipelineId) -> ApiResult<()> {
     Ok(())
 }
 
-/// Writes positions 1..n in the order given.
 async fn renumber(tx: &TenantTx, ordered: &[PipelineId]) -> ApiResult<()> {
-    for (position, id) in (1..).zip(ordered) {
-        pipeline::Entity::update_many()
-            .col_expr(pipeline::Column::Position, position.into())
-            .filter(pipeline::Column::Id.eq(id.0))
-            .exec(&**tx)
-            .await?;
-    }
-    Ok(())
+    super::renumber(tx, "pipelines", ordered.iter().map(|id| id.0).collect()).await
 }
 
 /// A new pipeline, last in the list, with `stages` (or the default ones).

@@ -8,9 +8,19 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use crm_entities::ids::{PipelineId, StageId};
 use crm_entities::tenant::{pipeline, pipeline_stage};
+use crm_platform::sql::Sql;
 use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// Writes positions 1..n, in the order given, to rows of `table` (pipelines or stages), in one
+/// statement.
+async fn renumber(tx: &TenantTx, table: &'static str, ordered: Vec<uuid::Uuid>) -> ApiResult<()> {
+    let mut sql = Sql::new(&format!("UPDATE {table} t SET position = o.n, updated_at = now() FROM unnest("));
+    sql.bind_as(ordered, "uuid[]").push(") WITH ORDINALITY AS o(id, n) WHERE t.id = o.id");
+    tx.execute(sql.statement()).await?;
+    Ok(())
+}
 
 /// All pipelines, in the tenant's order.
 pub async fn list_pipelines(tx: &TenantTx) -> ApiResult<Vec<pipeline::Model>> {

@@ -110,18 +110,9 @@ async fn deals_in(tx: &TenantTx, stage: StageId) -> ApiResult<u64> {
     Ok(deal::Entity::find().filter(deal::Column::StageId.eq(stage.0)).count(&**tx).await?)
 }
 
-/// Writes positions 1..n in the order given (the unique position is checked at commit).
+/// Positions 1..n in the order given (the unique position is checked at commit).
 async fn renumber(tx: &TenantTx, ordered: &[StageId]) -> ApiResult<()> {
-    let now = Utc::now();
-    for (position, id) in (1..).zip(ordered) {
-        pipeline_stage::Entity::update_many()
-            .col_expr(pipeline_stage::Column::Position, position.into())
-            .col_expr(pipeline_stage::Column::UpdatedAt, now.into())
-            .filter(pipeline_stage::Column::Id.eq(id.0))
-            .exec(&**tx)
-            .await?;
-    }
-    Ok(())
+    super::renumber(tx, "pipeline_stages", ordered.iter().map(|id| id.0).collect()).await
 }
 
 /// Adds a stage at `position` (1-based), or after the pipeline's last OPEN stage.
