@@ -20,6 +20,7 @@ pub mod keyset;
 pub mod kv;
 pub mod outbox;
 pub mod pagination;
+pub mod paging;
 pub mod password;
 pub mod patch;
 pub mod rate_limit;

@@ -10,7 +10,6 @@ mod files;
 mod filters;
 mod graphql;
 pub mod imports;
-mod paging;
 mod records;
 mod tokens;
 pub mod trash;

@@ -3,6 +3,7 @@
 
 mod editing;
 mod federation;
+mod filters;
 mod n_plus_one;
 mod pipelines;
 mod stored_values;

@@ -11,7 +11,7 @@ use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::ConnectionTrait;
 
 use crate::filters::{CompanyFilter, SEARCH_THRESHOLD, Scope, SortDirection};
-use crate::paging::{self, Page};
+use crm_platform::paging::{self, Page};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompanySortField {
@@ -45,7 +45,7 @@ pub struct CompanyQuery {
 const MAX_ORDER_TERMS: usize = 5;
 
 async fn plan(tx: &TenantTx, query: &CompanyQuery) -> ApiResult<(Sql, Keyset)> {
-    tx.execute_unprepared(crate::paging::PLAN_SETTINGS).await?;
+    tx.execute_unprepared(paging::PLAN_SETTINGS).await?;
     let needs_fields = query.order.iter().any(|o| o.custom_field.is_some())
         || query.filter.as_ref().is_some_and(CompanyFilter::names_custom_fields);
     let mut scope = if needs_fields {

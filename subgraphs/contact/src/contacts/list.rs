@@ -12,7 +12,7 @@ use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::ConnectionTrait;
 
 use crate::filters::{ContactFilter, SEARCH_THRESHOLD, Scope, SortDirection, contact_rank, search_text};
-use crate::paging::{self, Page};
+use crm_platform::paging::{self, Page};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContactSortField {

@@ -5,7 +5,6 @@ use crm_entities::ids::{CompanyId, ContactId};
 use crm_entities::tenant::contact::LifecycleStage;
 use crm_entities::tenant::custom_field_definition::{self as definition, CustomFieldObject, CustomFieldType};
 use crm_entities::tenant::{company, contact};
-use crm_platform::pagination::PageInfo;
 use crm_platform::user_ref::UserRef;
 use crm_platform::{ApiError, Caller};
 use serde::{Deserialize, Serialize};
@@ -246,60 +245,7 @@ pub fn page_size(first: Option<i32>) -> Result<u64, ApiError> {
     crm_platform::pagination::PageRequest::parse(first, None).map(|page| page.size)
 }
 
-/// Declares `$connection { edges, pageInfo, totalCount }` and its `$edge` for a keyset-paged
-/// list: `load` reads one page with `$list`; `totalCount` runs `$count` only when asked for.
-macro_rules! counted_connection {
-    ($(#[$meta:meta])* $connection:ident, $edge:ident, $node:ident, $query:ty, $list:path, $count:path) => {
-        #[derive(SimpleObject)]
-        pub struct $edge {
-            pub cursor: String,
-            pub node: $node,
-        }
-
-        $(#[$meta])*
-        pub struct $connection {
-            edges: Vec<$edge>,
-            page_info: PageInfo,
-            query: $query,
-        }
-
-        impl $connection {
-            pub async fn load(ctx: &Context<'_>, query: $query) -> async_graphql::Result<Self> {
-                let caller = Caller::of(ctx)?;
-                let tx = caller.tx().await?;
-                let page = $list(&tx, &query).await?;
-                tx.commit().await?;
-                let edges: Vec<$edge> = page
-                    .rows
-                    .into_iter()
-                    .map(|(row, cursor)| $edge { cursor: cursor.encode(), node: $node(row) })
-                    .collect();
-                let end_cursor = edges.last().map(|e| e.cursor.clone());
-                Ok(Self { edges, page_info: PageInfo { has_next_page: page.has_next, end_cursor }, query })
-            }
-        }
-
-        #[Object]
-        impl $connection {
-            async fn edges(&self) -> &[$edge] {
-                &self.edges
-            }
-            async fn page_info(&self) -> &PageInfo {
-                &self.page_info
-            }
-            /// Every match across pages.
-            async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-                let caller = Caller::of(ctx)?;
-                let tx = caller.tx().await?;
-                let count = $count(&tx, &self.query).await?;
-                tx.commit().await?;
-                Ok(count)
-            }
-        }
-    };
-}
-
-counted_connection!(
+crm_platform::counted_connection!(
     /// A page of contacts.
     ContactConnection,
     ContactEdge,
@@ -308,7 +254,7 @@ counted_connection!(
     list_contacts,
     count_contacts
 );
-counted_connection!(
+crm_platform::counted_connection!(
     /// A page of companies.
     CompanyConnection,
     CompanyEdge,

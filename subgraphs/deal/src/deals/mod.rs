@@ -2,6 +2,8 @@
 //! the outbox in the same transaction), pages, and batched lookups.
 
 pub mod edit;
+pub mod filters;
+pub mod list;
 pub mod moves;
 pub mod trash;
 
@@ -16,13 +18,12 @@ use crm_entities::tenant::{deal, deal_contact, deal_stage_change};
 use crm_platform::error::is_foreign_key_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
-use crm_platform::pagination::{PageRequest, split_page};
 use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IntoActiveModel, Set,
+    Statement,
 };
 
 use self::edit::DealPatch;
@@ -140,33 +141,6 @@ pub async fn create_deal(tx: &TenantTx, actor: UserId, new: NewDeal) -> ApiResul
 
 pub(crate) fn reference_error(err: DbErr, constraint: &str, field: &'static str, message: &str) -> ApiError {
     if is_foreign_key_violation(&err, constraint) { ApiError::bad_input(field, message) } else { err.into() }
-}
-
-pub struct DealFilter {
-    pub pipeline: Option<PipelineId>,
-    pub stage: Option<StageId>,
-}
-
-/// Newest first.
-pub async fn list_deals(
-    tx: &TenantTx,
-    filter: &DealFilter,
-    page: &PageRequest,
-) -> ApiResult<(Vec<deal::Model>, bool)> {
-    let mut query = deal::Entity::find()
-        .filter(deal::Column::DeletedAt.is_null())
-        .order_by_desc(deal::Column::Id)
-        .limit(page.fetch_limit());
-    if let Some(after) = page.after {
-        query = query.filter(deal::Column::Id.lt(after));
-    }
-    if let Some(pipeline) = filter.pipeline {
-        query = query.filter(deal::Column::PipelineId.eq(pipeline.0));
-    }
-    if let Some(stage) = filter.stage {
-        query = query.filter(deal::Column::StageId.eq(stage.0));
-    }
-    Ok(split_page(query.all(&**tx).await?, page))
 }
 
 crm_platform::id_loader!(

@@ -1,17 +1,13 @@
-use async_graphql::{Context, ID, InputObject, Object};
-use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
+use async_graphql::{Context, ID, Object};
+use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId};
 use crm_platform::pagination::PageRequest;
 use crm_platform::{ApiError, Caller};
 
 use super::types::{CompanyRef, ContactRef, Deal, DealConnection, Pipeline};
-use crate::deals::{DealFilter, DealLoader, list_deals};
+use crate::deals::DealLoader;
+use crate::deals::filters::DealFilter;
+use crate::deals::list::{DealOrder, DealQuery};
 use crate::pipelines::{PipelineLoader, list_pipelines};
-
-#[derive(InputObject, Default)]
-pub struct DealFilterInput {
-    pub pipeline_id: Option<ID>,
-    pub stage_id: Option<ID>,
-}
 
 pub struct QueryRoot;
 
@@ -34,30 +30,25 @@ impl QueryRoot {
         Ok(Some(found.map(Deal).ok_or(ApiError::NotFound("deal"))?))
     }
 
-    /// Deals, newest first.
+    /// Deals: newest first unless `orderBy` says otherwise; `trashed: true` lists the trash.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn deals(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
         after: Option<String>,
-        filter: Option<DealFilterInput>,
+        filter: Option<DealFilter>,
+        order_by: Option<Vec<DealOrder>>,
+        #[graphql(default_with = "Some(false)")] trashed: Option<bool>,
     ) -> async_graphql::Result<DealConnection> {
-        let caller = Caller::of(ctx)?;
-        let page = PageRequest::parse(first, after.as_deref())?;
-        let filter = filter.unwrap_or_default();
-        let filter = DealFilter {
-            pipeline: filter
-                .pipeline_id
-                .as_ref()
-                .map(|id| PipelineId::parse(id, "filter.pipelineId"))
-                .transpose()?,
-            stage: filter.stage_id.as_ref().map(|id| StageId::parse(id, "filter.stageId")).transpose()?,
+        let query = DealQuery {
+            filter,
+            order: order_by.unwrap_or_default(),
+            first: PageRequest::parse(first, None)?.size,
+            after,
+            trashed: trashed.unwrap_or(false),
         };
-        let tx = caller.tx().await?;
-        let (rows, has_next) = list_deals(&tx, &filter, &page).await?;
-        tx.commit().await?;
-        Ok(DealConnection::new(rows.into_iter().map(|row| (row.id, Deal(row))).collect(), has_next))
+        DealConnection::load(ctx, query).await
     }
 
     #[graphql(entity)]

@@ -9,6 +9,7 @@ use crm_platform::{ApiError, Caller};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use crate::deals::list::{DealQuery, count_deals, list_deals};
 use crate::deals::{ContactsOfDealLoader, DealsOfCompanyLoader, DealsOfContactLoader, StageHistoryLoader};
 use crate::pipelines::{PipelineLoader, StageLoader, StagesOfPipelineLoader};
 
@@ -293,4 +294,12 @@ pub struct DealEvent {
     pub occurred_at: DateTime<Utc>,
 }
 
-crm_platform::connection!(DealConnection, DealEdge, Deal);
+crm_platform::counted_connection!(
+    /// A page of deals.
+    DealConnection,
+    DealEdge,
+    Deal,
+    DealQuery,
+    list_deals,
+    count_deals
+);
