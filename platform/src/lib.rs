@@ -9,6 +9,7 @@ pub mod auth;
 pub mod client_address;
 pub mod config;
 pub mod consumer;
+pub mod date;
 pub mod db;
 pub mod error;
 pub mod events;

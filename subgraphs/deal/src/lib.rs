@@ -1,6 +1,7 @@
 //! The deal subgraph: pipelines with ordered stages, deals moving through them, the deals of a
 //! contact or company, and the live `dealChanged` subscription fed from NATS.
 
+mod analytics;
 mod deals;
 mod graphql;
 pub mod merges;

@@ -1,6 +1,7 @@
 //! Deals across the graph: federation with contacts and activities, batching, and the live
 //! `dealChanged` stream.
 
+mod analytics;
 mod editing;
 mod federation;
 mod filters;

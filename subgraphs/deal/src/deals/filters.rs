@@ -3,10 +3,10 @@
 //! condition on deals aliased `d`, every operand bound.
 
 use async_graphql::InputObject;
-use chrono::NaiveDate;
 use crm_entities::custom_fields::{CustomFieldFilter, Definitions};
 use crm_entities::tenant::deal::DealStatus;
 use crm_entities::tenant::pipeline_stage::StageKind;
+use crm_platform::date::Date;
 use crm_platform::filter::{DateTimeFilter, IdFilter, IntFilter, StringFilter, check_list};
 use crm_platform::sql::{Sql, join};
 use crm_platform::{ApiError, ApiResult};
@@ -45,12 +45,12 @@ pub struct DecimalFilter {
 /// Operators on a calendar date.
 #[derive(InputObject, Default, Clone, Debug)]
 pub struct DateFilter {
-    pub eq: Option<NaiveDate>,
-    pub neq: Option<NaiveDate>,
-    pub lt: Option<NaiveDate>,
-    pub lte: Option<NaiveDate>,
-    pub gt: Option<NaiveDate>,
-    pub gte: Option<NaiveDate>,
+    pub eq: Option<Date>,
+    pub neq: Option<Date>,
+    pub lt: Option<Date>,
+    pub lte: Option<Date>,
+    pub gt: Option<Date>,
+    pub gte: Option<Date>,
     pub is_null: Option<bool>,
 }
 

@@ -1,3 +1,4 @@
+mod analytics;
 mod mutation;
 mod pipelines;
 mod query;

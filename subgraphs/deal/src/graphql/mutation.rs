@@ -1,6 +1,6 @@
 use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, MergedObject, Object};
-use chrono::NaiveDate;
 use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
+use crm_platform::date::Date;
 use crm_platform::ids::UserId;
 use crm_platform::patch::{self, change, required_change};
 use crm_platform::{ApiError, ApiResult, Caller, text};
@@ -19,7 +19,7 @@ pub struct CreateDealInput {
     pub amount: Option<Decimal>,
     /// ISO 4217 code, e.g. `USD`; the organization's currency when absent.
     pub currency: Option<String>,
-    pub expected_close_date: Option<NaiveDate>,
+    pub expected_close_date: Option<Date>,
     /// Win probability in percent, when it differs from the stage's default.
     pub probability: Option<i32>,
     /// A member of the organization.
@@ -55,7 +55,7 @@ impl CreateDealInput {
             title: Some(text::required("title", &self.title, 200)?),
             amount: Some(self.amount),
             currency: self.currency,
-            expected_close_date: Some(self.expected_close_date),
+            expected_close_date: Some(self.expected_close_date.map(|d| d.0)),
             probability: Some(self.probability),
             owner: self.owner_id.map(owner).transpose()?,
             company: self.company_id.map(company).transpose()?,
@@ -80,7 +80,7 @@ pub struct UpdateDealInput {
     pub title: MaybeUndefined<String>,
     pub amount: MaybeUndefined<Decimal>,
     pub currency: MaybeUndefined<String>,
-    pub expected_close_date: MaybeUndefined<NaiveDate>,
+    pub expected_close_date: MaybeUndefined<Date>,
     /// `null`: back to the stage's default probability.
     pub probability: MaybeUndefined<i32>,
     pub owner_id: MaybeUndefined<ID>,
@@ -95,7 +95,7 @@ impl UpdateDealInput {
             title: required_change("title", self.title, Ok)?,
             amount: change(self.amount, |a| Ok(Some(a)))?,
             currency: required_change("currency", self.currency, Ok)?,
-            expected_close_date: change(self.expected_close_date, |d| Ok(Some(d)))?,
+            expected_close_date: change(self.expected_close_date, |d| Ok(Some(d.0)))?,
             probability: change(self.probability, |p| Ok(Some(p)))?,
             owner: change(self.owner_id, owner)?,
             company: change(self.company_id, company)?,

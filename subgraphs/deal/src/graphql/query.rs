@@ -1,13 +1,18 @@
 use async_graphql::{Context, ID, Object};
 use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId};
+use crm_platform::date::Date;
+use crm_platform::ids::UserId;
 use crm_platform::pagination::PageRequest;
 use crm_platform::{ApiError, Caller};
 
+use super::analytics::{self, DealAnalytics};
 use super::types::{CompanyRef, ContactRef, Deal, DealConnection, Pipeline};
+use crate::analytics::Scope;
 use crate::deals::DealLoader;
 use crate::deals::filters::DealFilter;
 use crate::deals::list::{DealOrder, DealQuery};
-use crate::pipelines::{PipelineLoader, list_pipelines};
+use crate::pipelines::manage;
+use crate::pipelines::{PipelineLoader, default_pipeline, list_pipelines};
 
 pub struct QueryRoot;
 
@@ -49,6 +54,37 @@ impl QueryRoot {
             trashed: trashed.unwrap_or(false),
         };
         DealConnection::load(ctx, query).await
+    }
+
+    /// A pipeline's deals in figures: by stage, forecast by month of expected close, win rate,
+    /// sales cycle, stage conversion and time in stage from the stage history, and per owner.
+    /// Amounts are per currency. The default pipeline when none is named; `from` and `to` are
+    /// whole UTC days, both optional.
+    async fn deal_analytics(
+        &self,
+        ctx: &Context<'_>,
+        pipeline_id: Option<ID>,
+        from: Option<Date>,
+        to: Option<Date>,
+        owner_id: Option<ID>,
+    ) -> async_graphql::Result<DealAnalytics> {
+        let caller = Caller::of(ctx)?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(ApiError::bad_input("to", "to must not come before from").into());
+        }
+        let owner = owner_id.as_ref().map(|id| UserId::parse(id, "ownerId")).transpose()?;
+        let pipeline_id = pipeline_id.as_ref().map(|id| PipelineId::parse(id, "pipelineId")).transpose()?;
+        let tx = caller.tx().await?;
+        let pipeline = match pipeline_id {
+            Some(id) => manage::find(&tx, id, "pipelineId").await?,
+            None => default_pipeline(&tx).await?,
+        };
+        tx.commit().await?;
+        let scope =
+            Scope { pipeline: PipelineId(pipeline.id), from: from.map(|d| d.0), to: to.map(|d| d.0), owner };
+        Ok(analytics::load(ctx, pipeline, scope).await?)
     }
 
     #[graphql(entity)]

@@ -1,9 +1,10 @@
 use async_graphql::{Context, Enum, ID, Json, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use crm_entities::ids::{CompanyId, ContactId, DealId, PipelineId, StageId};
 use crm_entities::tenant::deal::DealStatus;
 use crm_entities::tenant::pipeline_stage::{self, StageKind};
 use crm_entities::tenant::{deal, deal_contact, deal_stage_change, pipeline};
+use crm_platform::date::Date;
 use crm_platform::user_ref::UserRef;
 use crm_platform::{ApiError, Caller};
 use rust_decimal::Decimal;
@@ -97,8 +98,8 @@ impl Deal {
     async fn currency(&self) -> &str {
         &self.0.currency
     }
-    async fn expected_close_date(&self) -> Option<NaiveDate> {
-        self.0.expected_close_date
+    async fn expected_close_date(&self) -> Option<Date> {
+        self.0.expected_close_date.map(Date)
     }
     /// Win probability in percent: the deal's own, else its stage's default.
     async fn probability(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {

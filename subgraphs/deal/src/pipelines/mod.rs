@@ -31,6 +31,15 @@ pub async fn list_pipelines(tx: &TenantTx) -> ApiResult<Vec<pipeline::Model>> {
         .await?)
 }
 
+/// The organization's default pipeline.
+pub async fn default_pipeline(tx: &TenantTx) -> ApiResult<pipeline::Model> {
+    pipeline::Entity::find()
+        .filter(pipeline::Column::IsDefault.eq(true))
+        .one(&**tx)
+        .await?
+        .ok_or_else(|| ApiError::bad_input("pipelineId", "there is no default pipeline"))
+}
+
 /// The stage a new deal starts in: `stage` if given (it must lie in `pipeline`, if that is given
 /// too), else the first stage of `pipeline`, else the first stage of the default pipeline.
 pub async fn starting_stage(
@@ -48,14 +57,7 @@ pub async fn starting_stage(
     }
     let pipeline_id = match pipeline {
         Some(id) => id.0,
-        None => {
-            pipeline::Entity::find()
-                .filter(pipeline::Column::IsDefault.eq(true))
-                .one(&**tx)
-                .await?
-                .ok_or_else(|| ApiError::bad_input("pipelineId", "there is no default pipeline"))?
-                .id
-        }
+        None => default_pipeline(tx).await?.id,
     };
     pipeline_stage::Entity::find()
         .filter(pipeline_stage::Column::PipelineId.eq(pipeline_id))
