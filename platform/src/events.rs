@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -174,13 +174,98 @@ pub async fn enqueue_many(tx: &impl ConnectionTrait, events: &[Envelope]) -> Api
     Ok(())
 }
 
+/// How long the event stream keeps events: how far back a subscription can replay.
+pub const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Once replay has read this far past the time of the event it resumes after without meeting
+/// it, the event is taken to be unknown and replay goes on from there (relays publish within
+/// seconds of a commit).
+const RESUME_SEARCH: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Why a replay cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("after names an event older than the {} days events are kept: reload instead", RETENTION.as_secs() / 86_400)]
+    TooOld,
+    #[error("the event stream is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// One tenant's events under `crm.{tenant}.{prefix}.>`, with their envelopes: live ones, or
+/// (with `after`) first every event published after the event `after`, in the order they were
+/// published, then live ones, on one ordered JetStream consumer so none falls between the two.
+pub async fn tenant_events(
+    nats: &async_nats::Client,
+    tenant: TenantId,
+    prefix: &str,
+    after: Option<EventId>,
+) -> Result<futures::stream::BoxStream<'static, Envelope>, ReplayError> {
+    let filter = format!("crm.{}.{prefix}.>", tenant.0);
+    let ours = move |envelope: &Envelope| envelope.tenant_id == tenant;
+    let Some(after) = after else {
+        let subscriber =
+            nats.subscribe(filter).await.map_err(|err| ReplayError::Unavailable(err.to_string()))?;
+        return Ok(subscriber
+            .filter_map(move |message| {
+                let envelope = serde_json::from_slice::<Envelope>(&message.payload).ok().filter(ours);
+                futures::future::ready(envelope)
+            })
+            .boxed());
+    };
+    let (seconds, nanos) = after.into_uuid().get_timestamp().ok_or(ReplayError::TooOld)?.to_unix();
+    let since = DateTime::<Utc>::from_timestamp(seconds as i64, nanos).ok_or(ReplayError::TooOld)?;
+    let retention = chrono::Duration::from_std(RETENTION).unwrap_or_default();
+    if since < Utc::now() - retention {
+        return Err(ReplayError::TooOld);
+    }
+    let start_time =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(since.timestamp_nanos_opt().unwrap_or(0)))
+            .map_err(|err| ReplayError::Unavailable(err.to_string()))?;
+    let js = jetstream::new(nats.clone());
+    let unavailable = |err: &dyn std::fmt::Display| ReplayError::Unavailable(err.to_string());
+    let stream = js.get_stream(STREAM).await.map_err(|err| unavailable(&err))?;
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+            filter_subject: filter,
+            deliver_policy: jetstream::consumer::DeliverPolicy::ByStartTime { start_time },
+            ..Default::default()
+        })
+        .await
+        .map_err(|err| unavailable(&err))?;
+    let messages = consumer.messages().await.map_err(|err| unavailable(&err))?;
+    let mut seeking = true;
+    Ok(messages
+        .filter_map(move |message| {
+            let envelope = message
+                .ok()
+                .and_then(|message| serde_json::from_slice::<Envelope>(&message.payload).ok())
+                .filter(ours);
+            let passed = envelope.filter(|envelope| {
+                if !seeking {
+                    return true;
+                }
+                if envelope.id == after {
+                    seeking = false;
+                    return false;
+                }
+                // Never met: from here on, whatever was created after it.
+                if envelope.timestamp > since + RESUME_SEARCH {
+                    seeking = false;
+                }
+                !seeking && envelope.id.into_uuid() > after.into_uuid()
+            });
+            futures::future::ready(passed)
+        })
+        .boxed())
+}
+
 /// Creates the event stream if it does not exist yet.
 pub async fn ensure_stream(js: &jetstream::Context) -> anyhow::Result<()> {
     js.get_or_create_stream(jetstream::stream::Config {
         name: STREAM.to_owned(),
         subjects: vec!["crm.>".to_owned()],
         duplicate_window: Duration::from_secs(120),
-        max_age: Duration::from_secs(7 * 24 * 3600),
+        max_age: RETENTION,
         storage: jetstream::stream::StorageType::File,
         ..Default::default()
     })
@@ -296,24 +381,6 @@ async fn listen(db: &Db) -> Option<sea_orm::sqlx::postgres::PgListener> {
     let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await.ok()?;
     listener.listen(OUTBOX_CHANNEL).await.ok()?;
     Some(listener)
-}
-
-/// Live events of type `E` for one tenant, with their envelopes, for subscriptions. Core NATS
-/// delivery is at-most-once, which suits live views; durable consumers use JetStream instead.
-pub async fn live_events<E: DomainEvent + Send + 'static>(
-    nats: &async_nats::Client,
-    tenant: TenantId,
-) -> anyhow::Result<impl Stream<Item = (Envelope, E)> + Send + use<E>> {
-    let subscriber = nats.subscribe(subject(tenant, E::TYPE)).await?;
-    Ok(subscriber.filter_map(move |message| async move {
-        let envelope: Envelope = serde_json::from_slice(&message.payload).ok()?;
-        // The subject already names the tenant; the envelope must agree or it is not ours.
-        if envelope.tenant_id != tenant {
-            return None;
-        }
-        let payload = envelope.payload::<E>().ok()?;
-        Some((envelope, payload))
-    }))
 }
 
 #[cfg(test)]

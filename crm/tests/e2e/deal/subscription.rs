@@ -1,5 +1,7 @@
 //! `dealChanged` through the router over graphql-transport-ws: moves reach the subscribers of
-//! the same organization, with fields the router fetches from other subgraphs, and no one else.
+//! the same organization, with fields the router fetches from other subgraphs, and no one else;
+//! a subscriber that reconnects with `after` gets every event it missed, in order, then live
+//! ones.
 
 use std::time::Duration;
 
@@ -129,7 +131,7 @@ async fn deal_moves_reach_only_the_same_tenants_subscribers() {
     assert_eq!(
         message["payload"]["data"]["dealChanged"],
         json!({
-            "kind": "STAGE_CHANGED",
+            "kind": "MOVED",
             "deal": { "id": a_deal.deal, "title": "A big deal", "activities": [{ "subject": "A big deal call" }] },
             "fromStage": { "name": from_stage },
             "toStage": { "name": "Negotiation" },
@@ -152,4 +154,84 @@ async fn subscribing_needs_a_valid_token() {
     let answer = anonymous.next_message(Duration::from_secs(5)).await;
     let answer = answer.expect("an error, not silence");
     assert_eq!(answer["type"], "error", "{answer}");
+}
+
+const RESUMABLE: &str = "subscription($after: ID) { dealChanged(after: $after) { id kind version deal { id } toStage { name } } }";
+
+/// The `dealChanged` payloads of the messages, in order.
+fn changes(messages: &[Value]) -> Vec<Value> {
+    messages.iter().map(|m| m["payload"]["data"]["dealChanged"].clone()).filter(|c| !c.is_null()).collect()
+}
+
+#[tokio::test]
+async fn a_subscriber_that_reconnects_with_after_misses_nothing() {
+    let stack = TestStack::with_router(CRM).await;
+    let a = stack.register_org("Replay A").await;
+    let b = stack.register_org("Replay B").await;
+    let a_deal = seed(&stack, &a, "A replayed deal").await;
+    let b_deal = seed(&stack, &b, "B replayed deal").await;
+
+    let mut client = WsClient::connect(&stack.router_ws_url(), Some(&a.token)).await.expect("connects");
+    client.subscribe("live", RESUMABLE, json!({})).await.expect("subscribes");
+    wait_until_live(&stack, &a, &a_deal, &mut client).await;
+    let seen = changes(&drain(&mut client, Duration::from_millis(500)).await);
+    // The last event this subscriber saw before the network dropped.
+    let last = match seen.last() {
+        Some(change) => change["id"].clone(),
+        None => {
+            move_deal(&stack, &a, &a_deal.deal, &a_deal.stages[0]).await;
+            let message = client.next_message(Duration::from_secs(5)).await.expect("a move");
+            message["payload"]["data"]["dealChanged"]["id"].clone()
+        }
+    };
+    drop(client);
+
+    // Three moves while away (and one in the other organization).
+    for stage in [&a_deal.stages[1], &a_deal.stages[2], &a_deal.stages[3]] {
+        move_deal(&stack, &a, &a_deal.deal, stage).await;
+    }
+    move_deal(&stack, &b, &b_deal.deal, &b_deal.stages[2]).await;
+
+    let mut back = WsClient::connect(&stack.router_ws_url(), Some(&a.token)).await.expect("reconnects");
+    back.subscribe("again", RESUMABLE, json!({ "after": last })).await.expect("resubscribes");
+    let mut replayed = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while replayed.len() < 3 {
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let message = back.next_message(remaining).await.expect("the missed moves arrive");
+        replayed.extend(changes(std::slice::from_ref(&message)));
+    }
+    let names: Vec<Value> = replayed.iter().map(|c| c["toStage"]["name"].clone()).collect();
+    assert_eq!(
+        names,
+        [json!("Qualified"), json!("Proposal"), json!("Negotiation")],
+        "exactly the three, in order"
+    );
+    assert!(replayed.iter().all(|c| c["kind"] == "MOVED" && c["deal"]["id"] == a_deal.deal.as_str()));
+    let versions: Vec<i64> = replayed.iter().map(|c| c["version"].as_i64().expect("version")).collect();
+    assert!(versions.windows(2).all(|pair| pair[1] == pair[0] + 1), "consecutive versions: {versions:?}");
+    assert!(
+        changes(&drain(&mut back, Duration::from_millis(500)).await).is_empty(),
+        "nothing else was missed"
+    );
+
+    // Then live ones, on the same subscription.
+    move_deal(&stack, &a, &a_deal.deal, &a_deal.stages[0]).await;
+    let live = back.next_message(Duration::from_secs(5)).await.expect("a live move after the replay");
+    assert_eq!(live["payload"]["data"]["dealChanged"]["toStage"]["name"], "Lead");
+
+    // The other organization replaying from A's event hears none of A's deals.
+    let mut other = WsClient::connect(&stack.router_ws_url(), Some(&b.token)).await.expect("B connects");
+    other.subscribe("b", RESUMABLE, json!({ "after": last })).await.expect("B subscribes");
+    let heard = changes(&drain(&mut other, Duration::from_secs(2)).await);
+    assert!(heard.iter().all(|c| c["deal"]["id"] != a_deal.deal.as_str()), "{heard:?}");
+
+    // Further back than events are kept: a clear refusal.
+    let old = std::time::SystemTime::now() - Duration::from_secs(8 * 24 * 3600);
+    let seconds = old.duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    let ancient = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, seconds, 0));
+    let mut late = WsClient::connect(&stack.router_ws_url(), Some(&a.token)).await.expect("connects");
+    late.subscribe("late", RESUMABLE, json!({ "after": ancient.to_string() })).await.expect("subscribes");
+    let refusal = late.next_message(Duration::from_secs(5)).await.expect("a refusal");
+    assert!(refusal.to_string().contains("reload"), "{refusal}");
 }

@@ -280,16 +280,31 @@ impl CompanyRef {
     }
 }
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DealEventKind {
-    StageChanged,
+    Created,
+    Updated,
+    /// Moved to another stage (a move into a WON or LOST stage is then also WON or LOST, and a
+    /// move out of one REOPENED).
+    Moved,
+    Won,
+    Lost,
+    Reopened,
+    Deleted,
+    Restored,
 }
 
 /// A change to a deal, as streamed by `dealChanged`.
 #[derive(SimpleObject)]
 pub struct DealEvent {
+    /// The event's id: what `dealChanged(after:)` resumes after.
+    pub id: ID,
     pub kind: DealEventKind,
+    /// The deal's version after the change.
+    pub version: i64,
+    /// The deal as it is now.
     pub deal: Deal,
+    /// The stages a move went between.
     pub from_stage: Option<Stage>,
     pub to_stage: Option<Stage>,
     pub occurred_at: DateTime<Utc>,
