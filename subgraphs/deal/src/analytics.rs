@@ -168,9 +168,14 @@ pub struct ConversionRow {
 /// to a later stage of the pipeline that is not a LOST one (moving back and forth counts a deal
 /// once; being lost is not going on).
 pub async fn stage_conversion(tx: &TenantTx, scope: &Scope) -> ApiResult<Vec<ConversionRow>> {
+    // For each entry, the furthest non-LOST stage the deal entered afterwards (a window over
+    // the deal's history, so the statement stays linear in the history's size).
     let mut sql = Sql::new(
         "WITH entries AS (
-             SELECT h.deal_id, h.to_stage_id AS stage_id, s.position, s.kind, h.changed_at
+             SELECT h.deal_id, h.to_stage_id AS stage_id, s.position, h.changed_at,
+                    max(s.position) FILTER (WHERE s.kind <> 'lost') OVER (
+                        PARTITION BY h.deal_id ORDER BY h.changed_at, h.id
+                        ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS furthest_after
              FROM deal_stage_changes h JOIN deals d ON d.id = h.deal_id
              JOIN pipeline_stages s ON s.id = h.to_stage_id
              WHERE ",
@@ -178,10 +183,7 @@ pub async fn stage_conversion(tx: &TenantTx, scope: &Scope) -> ApiResult<Vec<Con
     sql.append(scope.deals()).push(" AND s.pipeline_id = ").bind(scope.pipeline.0).push(")");
     sql.push(
         " SELECT e.stage_id, count(DISTINCT e.deal_id) AS entered,
-                 count(DISTINCT e.deal_id) FILTER (WHERE EXISTS (
-                     SELECT 1 FROM entries later WHERE later.deal_id = e.deal_id
-                     AND later.position > e.position AND later.kind <> 'lost'
-                     AND later.changed_at >= e.changed_at)) AS advanced
+                 count(DISTINCT e.deal_id) FILTER (WHERE e.furthest_after > e.position) AS advanced
           FROM entries e WHERE ",
     );
     sql.append(scope.within("e.changed_at")).push(" GROUP BY e.stage_id");

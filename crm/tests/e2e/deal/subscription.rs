@@ -10,7 +10,8 @@ use crm_testkit::{Org, TestStack};
 use serde_json::{Value, json};
 
 use crate::CRM;
-const SUBSCRIPTION: &str = "subscription { dealChanged { kind deal { id title activities { subject } } fromStage { name } toStage { name } } }";
+const SUBSCRIPTION: &str = "subscription { dealChanged { kind
+    deal { id title activities { subject } contacts { contact { firstName } role } } fromStage { name } toStage { name } } }";
 
 struct Seeded {
     deal: String,
@@ -26,11 +27,15 @@ async fn seed(stack: &TestStack, org: &Org, title: &str) -> Seeded {
         .iter()
         .map(|s| s["id"].as_str().expect("id").to_owned())
         .collect();
+    let contact = stack
+        .router(token, "mutation { createContact(input: { firstName: \"Ann\" }) { id } }", json!({}))
+        .await;
+    let contact = contact.ok()["createContact"]["id"].clone();
     let deal = stack
         .router(
             token,
             "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
-            json!({ "i": { "title": title, "currency": "USD" } }),
+            json!({ "i": { "title": title, "currency": "USD", "contactIds": [contact] } }),
         )
         .await;
     let deal = deal.ok()["createDeal"]["id"].as_str().expect("deal id").to_owned();
@@ -132,7 +137,8 @@ async fn deal_moves_reach_only_the_same_tenants_subscribers() {
         message["payload"]["data"]["dealChanged"],
         json!({
             "kind": "MOVED",
-            "deal": { "id": a_deal.deal, "title": "A big deal", "activities": [{ "subject": "A big deal call" }] },
+            "deal": { "id": a_deal.deal, "title": "A big deal", "activities": [{ "subject": "A big deal call" }],
+                      "contacts": [{ "contact": { "firstName": "Ann" }, "role": null }] },
             "fromStage": { "name": from_stage },
             "toStage": { "name": "Negotiation" },
         })
