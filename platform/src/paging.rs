@@ -13,6 +13,14 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 pub const PLAN_SETTINGS: &str = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), \
      set_config('max_parallel_workers_per_gather', '0', true)";
 
+/// The direction of one sort term of a list.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
 pub struct Page<M> {
     pub rows: Vec<(M, Cursor)>,
     pub has_next: bool,

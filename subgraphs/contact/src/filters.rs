@@ -2,7 +2,7 @@
 //! search, `and`/`or`/`not`, and relation filters in both directions (a contact's company, a
 //! company's contacts and parent). Each renders to one SQL condition with every operand bound.
 
-use async_graphql::{Enum, InputObject};
+use async_graphql::InputObject;
 use crm_entities::custom_fields::{CustomFieldFilter, Definitions};
 use crm_entities::tenant::contact::LifecycleStage;
 use crm_entities::tenant::custom_field_definition::CustomFieldObject;
@@ -88,12 +88,7 @@ pub struct CompanyFilter {
     pub parent: Option<Box<CompanyFilter>>,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum SortDirection {
-    #[default]
-    Asc,
-    Desc,
-}
+pub use crm_platform::paging::SortDirection;
 
 /// Custom field definitions a filter may name, fresh table aliases for nested queries, and how
 /// contact searches match: as substrings (`fuzzy: false`) or by word similarity, for when no

@@ -6,7 +6,7 @@ use crm_entities::custom_fields::{Definitions, sql_expr};
 use crm_entities::tenant::custom_field_definition::CustomFieldObject;
 use crm_entities::tenant::deal;
 use crm_platform::keyset::{Keyset, SortKey};
-use crm_platform::paging::{self, Page};
+use crm_platform::paging::{self, Page, SortDirection};
 use crm_platform::sql::Sql;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::ConnectionTrait;
@@ -27,13 +27,6 @@ pub enum DealSortField {
     CreatedAt,
     UpdatedAt,
     ClosedAt,
-}
-
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum SortDirection {
-    #[default]
-    Asc,
-    Desc,
 }
 
 /// One sort term: a field or a custom field (by key), ascending unless told otherwise.
