@@ -64,6 +64,25 @@ async fn role_matrix_through_the_router() {
             "member",
         ),
         (
+            "reopen deal",
+            "mutation($d: ID!) { reopenDeal(id: $d) { id } }".into(),
+            json!({ "d": deal }),
+            "member",
+        ),
+        (
+            "restore deal",
+            "mutation($d: ID!) { restoreDeal(id: $d) { id } }".into(),
+            json!({ "d": deal }),
+            "member",
+        ),
+        (
+            "add a stage",
+            "mutation($p: ID!) { createStage(pipelineId: $p, input: { name: \"Demo\", kind: OPEN }) { id } }"
+                .into(),
+            json!({ "p": pipeline }),
+            "admin",
+        ),
+        (
             "rename pipeline",
             "mutation($p: ID!) { updatePipeline(id: $p, input: { name: \"Sales\" }) { id } }".into(),
             json!({ "p": pipeline }),
