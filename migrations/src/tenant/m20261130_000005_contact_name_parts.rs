@@ -11,17 +11,16 @@ CREATE TABLE contact_name_parts (part text PRIMARY KEY);
 CREATE INDEX contact_name_parts_trgm_idx ON contact_name_parts USING gin (part extensions.gin_trgm_ops);
 
 -- Once per statement, so a thousand-row import adds its few new names in one insert. In order,
--- so two writers adding the same new names wait for each other instead of deadlocking. With
--- this schema's search_path, whatever path the writing statement runs with.
-CREATE FUNCTION contact_name_parts_add() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
+-- so two writers adding the same new names wait for each other instead of deadlocking. The
+-- table is named in the trigger's own schema, whatever search_path the writing statement has.
+CREATE FUNCTION contact_name_parts_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO contact_name_parts (part)
-    SELECT DISTINCT n.part FROM written_rows w,
-        LATERAL (VALUES (lower(w.first_name)), (lower(w.last_name))) AS n(part)
-    WHERE n.part <> ''
-    ORDER BY n.part
-    ON CONFLICT DO NOTHING;
+    EXECUTE format(
+        'INSERT INTO %I.contact_name_parts (part)
+         SELECT DISTINCT n.part FROM written_rows w,
+             LATERAL (VALUES (lower(w.first_name)), (lower(w.last_name))) AS n(part)
+         WHERE n.part <> '''' ORDER BY n.part
+         ON CONFLICT DO NOTHING', TG_TABLE_SCHEMA);
     RETURN NULL;
 END $$;
 CREATE TRIGGER contact_name_parts_insert AFTER INSERT ON contacts

@@ -30,76 +30,43 @@ fn stage_column(column: &str) -> String {
 pub const ROTTEN: &str = "(d.status = 'open' AND EXISTS (SELECT 1 FROM pipeline_stages s WHERE s.id = d.stage_id \
      AND s.rotten_days IS NOT NULL AND d.updated_at < now() - make_interval(days => s.rotten_days)))";
 
-/// Operators on a decimal amount.
-#[derive(InputObject, Default, Clone, Debug)]
-pub struct DecimalFilter {
-    pub eq: Option<Decimal>,
-    pub neq: Option<Decimal>,
-    pub lt: Option<Decimal>,
-    pub lte: Option<Decimal>,
-    pub gt: Option<Decimal>,
-    pub gte: Option<Decimal>,
+/// Operators on an ordered value: a decimal amount or a calendar date.
+#[derive(InputObject, Clone, Debug)]
+#[graphql(concrete(name = "DecimalFilter", params(Decimal)))]
+#[graphql(concrete(name = "DateFilter", params(Date)))]
+pub struct OrderedFilter<T: async_graphql::InputType + Into<sea_orm::Value> + Clone> {
+    pub eq: Option<T>,
+    pub neq: Option<T>,
+    pub lt: Option<T>,
+    pub lte: Option<T>,
+    pub gt: Option<T>,
+    pub gte: Option<T>,
     pub is_null: Option<bool>,
 }
 
-/// Operators on a calendar date.
-#[derive(InputObject, Default, Clone, Debug)]
-pub struct DateFilter {
-    pub eq: Option<Date>,
-    pub neq: Option<Date>,
-    pub lt: Option<Date>,
-    pub lte: Option<Date>,
-    pub gt: Option<Date>,
-    pub gte: Option<Date>,
-    pub is_null: Option<bool>,
-}
-
-/// `expr operator value` for each operator given, and the null check.
-fn ordered<T: Into<sea_orm::Value> + Clone>(
-    expr: &str,
-    sql_type: &str,
-    operators: [(&Option<T>, &str); 6],
-    is_null: Option<bool>,
-) -> Vec<Sql> {
-    let mut out = Vec::new();
-    for (value, operator) in operators {
-        if let Some(value) = value {
-            let mut sql = Sql::new(expr);
-            sql.push(" ").push(operator).push(" ").bind_as(value.clone(), sql_type);
-            out.push(sql);
+impl<T: async_graphql::InputType + Into<sea_orm::Value> + Clone> OrderedFilter<T> {
+    /// `expr operator value` for each operator given (values cast to `sql_type`), and the null check.
+    fn conditions(&self, expr: &str, sql_type: &str) -> Vec<Sql> {
+        let operators = [
+            (&self.eq, "="),
+            (&self.neq, "IS DISTINCT FROM"),
+            (&self.lt, "<"),
+            (&self.lte, "<="),
+            (&self.gt, ">"),
+            (&self.gte, ">="),
+        ];
+        let mut out = Vec::new();
+        for (value, operator) in operators {
+            if let Some(value) = value {
+                let mut sql = Sql::new(expr);
+                sql.push(" ").push(operator).push(" ").bind_as(value.clone(), sql_type);
+                out.push(sql);
+            }
         }
-    }
-    if let Some(is_null) = is_null {
-        out.push(Sql::new(&format!("{expr} IS {}NULL", if is_null { "" } else { "NOT " })));
-    }
-    out
-}
-
-impl DecimalFilter {
-    fn conditions(&self, expr: &str) -> Vec<Sql> {
-        let operators = [
-            (&self.eq, "="),
-            (&self.neq, "IS DISTINCT FROM"),
-            (&self.lt, "<"),
-            (&self.lte, "<="),
-            (&self.gt, ">"),
-            (&self.gte, ">="),
-        ];
-        ordered(expr, "numeric", operators, self.is_null)
-    }
-}
-
-impl DateFilter {
-    fn conditions(&self, expr: &str) -> Vec<Sql> {
-        let operators = [
-            (&self.eq, "="),
-            (&self.neq, "IS DISTINCT FROM"),
-            (&self.lt, "<"),
-            (&self.lte, "<="),
-            (&self.gt, ">"),
-            (&self.gte, ">="),
-        ];
-        ordered(expr, "date", operators, self.is_null)
+        if let Some(is_null) = self.is_null {
+            out.push(Sql::new(&format!("{expr} IS {}NULL", if is_null { "" } else { "NOT " })));
+        }
+        out
     }
 }
 
@@ -195,9 +162,9 @@ pub struct DealFilter {
     pub id: Option<IdFilter>,
     /// Substring of the title, as typed (case-insensitive with `contains`).
     pub title: Option<StringFilter>,
-    pub amount: Option<DecimalFilter>,
+    pub amount: Option<OrderedFilter<Decimal>>,
     pub currency: Option<StringFilter>,
-    pub expected_close_date: Option<DateFilter>,
+    pub expected_close_date: Option<OrderedFilter<Date>>,
     /// The deal's own probability, else its stage's default.
     pub probability: Option<IntFilter>,
     pub pipeline_id: Option<IdFilter>,
@@ -264,10 +231,10 @@ impl DealFilter {
             }
         }
         if let Some(f) = &self.amount {
-            parts.extend(f.conditions("d.amount"));
+            parts.extend(f.conditions("d.amount", "numeric"));
         }
         if let Some(f) = &self.expected_close_date {
-            parts.extend(f.conditions("d.expected_close_date"));
+            parts.extend(f.conditions("d.expected_close_date", "date"));
         }
         if let Some(f) = &self.probability {
             parts.extend(f.conditions(PROBABILITY, "probability")?);

@@ -8,16 +8,15 @@ use crm_entities::events::deal::PipelineUpdated;
 use crm_entities::ids::{PipelineId, StageId};
 use crm_entities::tenant::deal::{self, DealStatus};
 use crm_entities::tenant::pipeline;
-use crm_entities::tenant::pipeline_stage::{self, DEFAULT_STAGES, StageKind};
+use crm_entities::tenant::pipeline_stage::{DEFAULT_STAGES, StageKind};
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
 use crm_platform::tenancy::lock_in_tenant;
 use crm_platform::{ApiError, ApiResult, TenantTx, text};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
 
-use super::stages::{StageSpec, check_kinds, insert_stages};
+use super::deals_to_move;
+use super::stages::{StageSpec, check_kinds, insert_stages, stages_of};
 use crate::relocate::{Arrival, lock_stage, relocate};
 
 const LOCK: &str = "pipelines";
@@ -186,20 +185,8 @@ pub async fn delete_pipeline(
     if existing.len() == 1 {
         return Err(ApiError::bad_input("id", "an organization keeps at least one pipeline"));
     }
-    let deals = deal::Entity::find()
-        .filter(deal::Column::PipelineId.eq(id.0))
-        .order_by_asc(deal::Column::Position)
-        .order_by_asc(deal::Column::Id)
-        .lock_exclusive()
-        .all(&**tx)
-        .await?;
-    if !deals.is_empty() {
-        let Some(target) = move_deals_to else {
-            return Err(ApiError::bad_input(
-                "moveDealsTo",
-                format!("the pipeline holds {} deal(s): name a pipeline to move them to", deals.len()),
-            ));
-        };
+    let moving = deals_to_move(tx, deal::Column::PipelineId, id.0, move_deals_to, "pipeline").await?;
+    if let Some((deals, target)) = moving {
         if target == id {
             return Err(ApiError::bad_input(
                 "moveDealsTo",
@@ -207,11 +194,7 @@ pub async fn delete_pipeline(
             ));
         }
         find(tx, target, "moveDealsTo").await?;
-        let stages = pipeline_stage::Entity::find()
-            .filter(pipeline_stage::Column::PipelineId.eq(target.0))
-            .order_by_asc(pipeline_stage::Column::Position)
-            .all(&**tx)
-            .await?;
+        let stages = stages_of(tx, target).await?;
         for (status, kind) in [
             (DealStatus::Open, StageKind::Open),
             (DealStatus::Won, StageKind::Won),

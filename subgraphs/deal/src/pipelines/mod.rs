@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use crm_entities::ids::{PipelineId, StageId};
-use crm_entities::tenant::{pipeline, pipeline_stage};
+use crm_entities::tenant::{deal, pipeline, pipeline_stage};
 use crm_platform::sql::Sql;
 use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
@@ -20,6 +20,36 @@ async fn renumber(tx: &TenantTx, table: &'static str, ordered: Vec<uuid::Uuid>) 
     sql.bind_as(ordered, "uuid[]").push(") WITH ORDINALITY AS o(id, n) WHERE t.id = o.id");
     tx.execute(sql.statement()).await?;
     Ok(())
+}
+
+/// The deals (trashed ones too) whose `column` is `id`, in board order, locked, with where they
+/// must go: none when there are none; else `target`, or BAD_USER_INPUT on `moveDealsTo` naming
+/// how many there are and `what` (pipeline or stage) the deleted one is.
+async fn deals_to_move<T>(
+    tx: &TenantTx,
+    column: deal::Column,
+    id: uuid::Uuid,
+    target: Option<T>,
+    what: &str,
+) -> ApiResult<Option<(Vec<deal::Model>, T)>> {
+    use sea_orm::QuerySelect;
+    let deals = deal::Entity::find()
+        .filter(column.eq(id))
+        .order_by_asc(deal::Column::Position)
+        .order_by_asc(deal::Column::Id)
+        .lock_exclusive()
+        .all(&**tx)
+        .await?;
+    if deals.is_empty() {
+        return Ok(None);
+    }
+    match target {
+        Some(target) => Ok(Some((deals, target))),
+        None => Err(ApiError::bad_input(
+            "moveDealsTo",
+            format!("the {what} holds {} deal(s): name a {what} to move them to", deals.len()),
+        )),
+    }
 }
 
 /// All pipelines, in the tenant's order.

@@ -9,10 +9,10 @@ use crm_entities::tenant::pipeline_stage::{self, StageKind};
 use crm_platform::ids::UserId;
 use crm_platform::{ApiError, ApiResult, TenantTx, text};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
+use super::deals_to_move;
 use super::manage::{announce, find, lock_pipelines};
 use crate::relocate::{Arrival, lock_stage, relocate};
 
@@ -235,20 +235,8 @@ pub async fn delete_stage(
     let pipeline = PipelineId(doomed.pipeline_id);
     let stages = stages_of(tx, pipeline).await?;
     check_kinds(stages.iter().filter(|s| s.id != id.0).map(|s| s.kind), "id")?;
-    let deals = deal::Entity::find()
-        .filter(deal::Column::StageId.eq(id.0))
-        .order_by_asc(deal::Column::Position)
-        .order_by_asc(deal::Column::Id)
-        .lock_exclusive()
-        .all(&**tx)
-        .await?;
-    if !deals.is_empty() {
-        let Some(target) = move_deals_to else {
-            return Err(ApiError::bad_input(
-                "moveDealsTo",
-                format!("the stage holds {} deal(s): name a stage to move them to", deals.len()),
-            ));
-        };
+    let moving = deals_to_move(tx, deal::Column::StageId, id.0, move_deals_to, "stage").await?;
+    if let Some((deals, target)) = moving {
         let target = lock_stage(tx, target)
             .await?
             .filter(|s| s.pipeline_id == pipeline.0 && s.id != id.0)
