@@ -8,6 +8,7 @@ mod m20261130_000005_contact_name_parts;
 mod m20261130_000006_custom_field_indexes;
 mod m20261130_000007_contacts_search_text_inline;
 mod m20261130_000008_deals_complete;
+mod m20261130_000009_deal_rollups;
 
 /// The tenant template: applied to each `tenant_<id>` schema with the search_path set to it, so
 /// its SQL names no schema.
@@ -25,6 +26,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261130_000006_custom_field_indexes::Migration),
             Box::new(m20261130_000007_contacts_search_text_inline::Migration),
             Box::new(m20261130_000008_deals_complete::Migration),
+            Box::new(m20261130_000009_deal_rollups::Migration),
         ]
     }
 }

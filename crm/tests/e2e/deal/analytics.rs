@@ -21,11 +21,13 @@ const ANALYTICS: &str =
 const DAY: f64 = 86_400.0;
 
 /// Sets the times of a deal's stage history, in order (the first is its creation), and the
-/// deal's own times to match.
+/// deal's own times to match. A time is `MM-DD` (midnight UTC) or `MM-DDTHH:MM:SS`.
 async fn set_times(stack: &TestStack, org: &Org, deal: &str, days: &[&str]) {
     let schema = org.schema();
+    let at =
+        |day: &str| if day.contains('T') { format!("2027-{day}Z") } else { format!("2027-{day}T00:00:00Z") };
     let times: Vec<chrono::DateTime<chrono::Utc>> =
-        days.iter().map(|day| format!("2027-{day}T00:00:00Z").parse().expect("time")).collect();
+        days.iter().map(|day| at(day).parse().expect("time")).collect();
     let id = uuid::Uuid::parse_str(deal).expect("uuid");
     let history = format!(
         "WITH r AS (SELECT id, row_number() OVER (ORDER BY changed_at, id) AS n FROM {schema}.deal_stage_changes WHERE deal_id = $1),
@@ -271,4 +273,110 @@ async fn analytics_match_figures_computed_by_hand() {
     assert_eq!(elsewhere["perOwner"], json!([]));
     let foreign = stack.subgraph("deal", Some(&other.token), ANALYTICS, json!({ "p": pipeline })).await;
     assert_eq!(foreign.body["errors"][0]["extensions"]["field"], "pipelineId");
+}
+
+const KEPT: &str = "query($o: ID) { dealAnalytics(ownerId: $o) {
+    byStage { stage { name } count amounts { currency amount weightedAmount } }
+    forecast { month count amounts { currency amount weightedAmount } }
+    winRate { won lost byCount byAmount { currency wonAmount closedAmount rate } }
+    salesCycle { deals averageDays medianDays }
+    stageConversion { stage { name } entered advanced rate }
+    timeInStage { stage { name } exits averageSeconds medianSeconds }
+    perOwner { owner { id } open won lost winRate wonAmounts { currency amount } } } }";
+
+/// The analytics read roll-ups that every write keeps up to date; they must always equal the
+/// roll-ups rebuilt from scratch, through owner changes, trash and restore, history rewrites,
+/// and stage reorders.
+async fn assert_rollups_rebuild_the_same(stack: &TestStack, org: &Org, owner: &Value) {
+    let read = async |variables: Value| {
+        stack.subgraph("deal", Some(&org.token), KEPT, variables).await.ok()["dealAnalytics"].clone()
+    };
+    let kept = (read(json!({})).await, read(json!({ "o": owner })).await);
+    let rebuild = format!("SELECT {}.deal_rollups_rebuild()", org.schema());
+    stack.db.conn().execute_unprepared(&rebuild).await.expect("rebuild");
+    let rebuilt = (read(json!({})).await, read(json!({ "o": owner })).await);
+    assert_eq!(kept, rebuilt);
+}
+
+#[tokio::test]
+async fn analytics_follow_owners_trash_reorders_and_medians_inside_a_bucket() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Deal analytics kept").await;
+    let pipeline =
+        stack.subgraph("deal", Some(&org.token), "{ pipelines { id stages { id name } } }", json!({})).await;
+    let pipeline = pipeline.ok()["pipelines"][0].clone();
+    let stage = |name: &str| {
+        let stages = pipeline["stages"].as_array().expect("stages");
+        stages.iter().find(|s| s["name"] == name).expect("stage")["id"].clone()
+    };
+    let go = async |deal: &str, name: &str| {
+        stack.subgraph("deal", Some(&org.token), MOVE, json!({ "id": deal, "s": stage(name) })).await.ok();
+    };
+    let create = async |title: &str| {
+        stack
+            .create("deal", &org.token, CREATE, json!({ "title": title, "amount": "100", "currency": "EUR" }))
+            .await
+    };
+
+    // Three deals leave Lead after 10 days, 10 days 1.2 h and 10 days 2.4 h: durations within
+    // one bucket, so the median is read from the stage changes themselves.
+    let mut deals = Vec::new();
+    for (title, left) in [("F", "01-11T00:00:00"), ("G", "01-11T01:12:00"), ("H", "01-11T02:24:00")] {
+        let deal = create(title).await;
+        go(&deal, "Qualified").await;
+        go(&deal, "Proposal").await;
+        set_times(&stack, &org, &deal, &["01-01", left, "01-20"]).await;
+        deals.push(deal);
+    }
+    let read = async |variables: Value| {
+        stack.subgraph("deal", Some(&org.token), KEPT, variables).await.ok()["dealAnalytics"].clone()
+    };
+    let lead = |analytics: &Value| analytics["timeInStage"][0].clone();
+    let all = read(json!({})).await;
+    assert_eq!(lead(&all)["exits"], 3);
+    assert!(close(&lead(&all)["medianSeconds"], 10.05 * DAY), "{}", lead(&all));
+    assert!(close(&lead(&all)["averageSeconds"], 10.05 * DAY), "{}", lead(&all));
+    assert_rollups_rebuild_the_same(&stack, &org, &json!(org.user_id)).await;
+
+    // G changes hands: its history follows it to the new owner.
+    let update = "mutation($id: ID!, $o: ID) { updateDeal(id: $id, input: { ownerId: $o }) { id } }";
+    stack.subgraph("deal", Some(&org.token), update, json!({ "id": deals[1], "o": org.user_id })).await.ok();
+    let owned = read(json!({ "o": org.user_id })).await;
+    assert_eq!(lead(&owned)["exits"], 1);
+    assert!(close(&lead(&owned)["medianSeconds"], (10.0 + 1.2 / 24.0) * DAY), "{}", lead(&owned));
+    assert_eq!(owned["stageConversion"][0]["entered"], 1);
+    assert_eq!(owned["byStage"][2]["count"], 1, "G is in Proposal");
+    assert_rollups_rebuild_the_same(&stack, &org, &json!(org.user_id)).await;
+
+    // F in the trash counts nowhere; restored, it counts again.
+    let trash = "mutation($id: ID!) { deleteDeal(id: $id) { id } }";
+    stack.subgraph("deal", Some(&org.token), trash, json!({ "id": deals[0] })).await.ok();
+    let trashed = read(json!({})).await;
+    assert_eq!(lead(&trashed)["exits"], 2);
+    assert!(close(&lead(&trashed)["medianSeconds"], (10.0 + 1.8 / 24.0) * DAY), "{}", lead(&trashed));
+    assert_eq!(trashed["stageConversion"][0]["entered"], 2);
+    assert_rollups_rebuild_the_same(&stack, &org, &json!(org.user_id)).await;
+    let restore = "mutation($id: ID!) { restoreDeal(id: $id) { id } }";
+    stack.subgraph("deal", Some(&org.token), restore, json!({ "id": deals[0] })).await.ok();
+    let restored = read(json!({})).await;
+    for section in ["byStage", "forecast", "winRate", "salesCycle", "stageConversion", "timeInStage"] {
+        assert_eq!(restored[section], all[section], "{section} as before the trash");
+    }
+
+    // Proposal before Qualified: deals that went Lead → Qualified → Proposal went on from Lead
+    // and from Qualified (now after Proposal) no more; nobody went on from Proposal either.
+    let order: Vec<Value> = ["Lead", "Proposal", "Qualified", "Negotiation", "Closed Won", "Closed Lost"]
+        .into_iter()
+        .map(stage)
+        .collect();
+    let reorder = "mutation($p: ID!, $s: [ID!]!) { reorderStages(pipelineId: $p, stageIds: $s) { id } }";
+    stack.subgraph("deal", Some(&org.token), reorder, json!({ "p": pipeline["id"], "s": order })).await.ok();
+    let reordered = read(json!({})).await;
+    let conversion: Vec<(String, Value)> = by_stage(&reordered, "stageConversion")
+        .into_iter()
+        .map(|(name, row)| (name, json!([row["entered"], row["advanced"]])))
+        .collect();
+    let expected = [("Lead", [3, 3]), ("Proposal", [3, 0]), ("Qualified", [3, 0])];
+    assert_eq!(conversion[..3], expected.map(|(n, v)| (n.to_owned(), json!(v))));
+    assert_rollups_rebuild_the_same(&stack, &org, &json!(org.user_id)).await;
 }

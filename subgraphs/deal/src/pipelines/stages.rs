@@ -7,9 +7,11 @@ use crm_entities::ids::{PipelineId, StageId};
 use crm_entities::tenant::deal;
 use crm_entities::tenant::pipeline_stage::{self, StageKind};
 use crm_platform::ids::UserId;
+use crm_platform::sql::Sql;
 use crm_platform::{ApiError, ApiResult, TenantTx, text};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use super::deals_to_move;
@@ -196,7 +198,11 @@ pub async fn update_stage(
         active.rotten_days = Set(check_rotten_days(days)?);
     }
     active.updated_at = Set(Utc::now());
+    let kind_changed = change.kind.is_some_and(|k| k != before.kind);
     let stage = active.update(&**tx).await?;
+    if kind_changed {
+        refresh_conversion(tx, PipelineId(stage.pipeline_id)).await?;
+    }
     announce(tx, actor, PipelineId(stage.pipeline_id), false).await?;
     Ok(stage)
 }
@@ -219,7 +225,17 @@ pub async fn reorder_stages(
         return Err(ApiError::bad_input("stageIds", "stageIds must name every stage of the pipeline once"));
     }
     renumber(tx, ids).await?;
+    refresh_conversion(tx, pipeline).await?;
     announce(tx, actor, pipeline, false).await
+}
+
+/// After stages were reordered, deleted or changed kind: which deals went on from each stage
+/// (to a later one that is not LOST) is worked out again for the analytics.
+async fn refresh_conversion(tx: &TenantTx, pipeline: PipelineId) -> ApiResult<()> {
+    let mut sql = Sql::new("SELECT deal_reach_refresh_pipeline(");
+    sql.bind(pipeline.0).push(")");
+    tx.execute(sql.statement()).await?;
+    Ok(())
 }
 
 /// Deletes a stage; the deals it holds (trashed ones too) move to `move_deals_to`, another stage
@@ -246,6 +262,7 @@ pub async fn delete_stage(
     pipeline_stage::Entity::delete_by_id(id.0).exec(&**tx).await?;
     let remaining: Vec<StageId> = stages.iter().filter(|s| s.id != id.0).map(|s| StageId(s.id)).collect();
     renumber(tx, &remaining).await?;
+    refresh_conversion(tx, pipeline).await?;
     announce(tx, actor, pipeline, false).await?;
     Ok(pipeline)
 }
