@@ -27,6 +27,7 @@ pub mod patch;
 pub mod rate_limit;
 pub mod serve;
 pub mod sessions;
+pub mod shared_load;
 pub mod sign_out;
 pub mod sql;
 pub mod stored_enum;

@@ -7,4 +7,5 @@ mod types;
 
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub(crate) use subscription::SharedEvents;
 pub use subscription::SubscriptionRoot;

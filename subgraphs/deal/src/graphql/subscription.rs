@@ -7,6 +7,8 @@ use crm_entities::events::deal::{
 use crm_entities::ids::{DealId, PipelineId, StageId};
 use crm_platform::events::{DomainEvent, Envelope, RETENTION, ReplayError, tenant_events};
 use crm_platform::ids::EventId;
+use crm_platform::tenancy::TenantId;
+use crm_platform::shared_load::SharedLoads;
 use crm_platform::{ApiError, Caller, Services};
 use futures::{Stream, StreamExt};
 
@@ -20,18 +22,30 @@ pub struct SubscriptionRoot;
 struct Change {
     kind: DealEventKind,
     deal: DealId,
+    /// The pipeline a move went to, which subscribers of other pipelines skip unread.
+    pipeline: Option<PipelineId>,
     /// The stages a move went between.
     stages: Option<(StageId, StageId)>,
     version: i64,
 }
 
+/// Each event as its subscribers receive it, loaded once for all of them (keyed by tenant and
+/// event, so one organization's load never serves another).
+pub type SharedEvents = SharedLoads<(TenantId, EventId), Option<DealEvent>>;
+
 fn parse(envelope: &Envelope) -> Option<Change> {
-    let plain =
-        |kind: DealEventKind, deal: DealId, version: i64| Change { kind, deal, stages: None, version };
+    let plain = |kind: DealEventKind, deal: DealId, version: i64| Change {
+        kind,
+        deal,
+        pipeline: None,
+        stages: None,
+        version,
+    };
     let moved = |kind: DealEventKind| {
         let changed = envelope.payload::<StageChanged>().ok()?;
         let stages = Some((changed.from_stage_id, changed.to_stage_id));
-        Some(Change { kind, deal: changed.deal_id, stages, version: changed.version })
+        let pipeline = Some(changed.pipeline_id);
+        Some(Change { kind, deal: changed.deal_id, pipeline, stages, version: changed.version })
     };
     match envelope.event_type.as_str() {
         DealCreated::TYPE => envelope
@@ -86,34 +100,44 @@ impl SubscriptionRoot {
                 ),
                 ReplayError::Unavailable(reason) => ApiError::internal(std::io::Error::other(reason)),
             })?;
+        let shared = Arc::clone(ctx.data::<Arc<SharedEvents>>()?);
         Ok(events.filter_map(move |envelope| {
             let caller = Arc::clone(&caller);
+            let shared = Arc::clone(&shared);
             async move {
-                let Change { kind, deal, stages, version } = parse(&envelope)?;
-                let deal = caller.loader::<DealLoader, DealId>().load_one(deal).await.ok()??;
-                if pipeline.is_some_and(|p| p.0 != deal.pipeline_id) {
+                let change = parse(&envelope)?;
+                if pipeline.zip(change.pipeline).is_some_and(|(wanted, moved)| wanted != moved) {
                     return None;
                 }
-                let (from_stage, to_stage) = match stages {
-                    Some((from, to)) => {
-                        let loader = caller.loader::<StageLoader, StageId>();
-                        (
-                            loader.load_one(from).await.ok()?.map(Stage),
-                            loader.load_one(to).await.ok()?.map(Stage),
-                        )
-                    }
-                    None => (None, None),
-                };
-                Some(DealEvent {
-                    id: envelope.id.into_uuid().into(),
-                    kind,
-                    version,
-                    deal: Deal(deal),
-                    from_stage,
-                    to_stage,
-                    occurred_at: envelope.timestamp,
-                })
+                let key = (caller.tenant(), envelope.id);
+                let event = shared.get(key, view(&caller, &envelope, change)).await?;
+                if pipeline.is_some_and(|p| p.0 != event.deal.0.pipeline_id) {
+                    return None;
+                }
+                Some(event)
             }
         }))
     }
+}
+
+/// The event with the deal and stages as they are now; `None` if the deal is gone.
+async fn view(caller: &Caller, envelope: &Envelope, change: Change) -> Option<DealEvent> {
+    let Change { kind, deal, stages, version, .. } = change;
+    let deal = caller.loader::<DealLoader, DealId>().load_one(deal).await.ok()??;
+    let (from_stage, to_stage) = match stages {
+        Some((from, to)) => {
+            let loader = caller.loader::<StageLoader, StageId>();
+            (loader.load_one(from).await.ok()?.map(Stage), loader.load_one(to).await.ok()?.map(Stage))
+        }
+        None => (None, None),
+    };
+    Some(DealEvent {
+        id: envelope.id.into_uuid().into(),
+        kind,
+        version,
+        deal: Deal(deal),
+        from_stage,
+        to_stage,
+        occurred_at: envelope.timestamp,
+    })
 }

@@ -45,6 +45,7 @@ impl Pipeline {
 }
 
 /// One step of a pipeline.
+#[derive(Clone)]
 pub struct Stage(pub pipeline_stage::Model);
 
 #[Object]
@@ -73,6 +74,7 @@ impl Stage {
 }
 
 /// A sales opportunity.
+#[derive(Clone)]
 pub struct Deal(pub deal::Model);
 
 impl Deal {
@@ -295,7 +297,7 @@ pub enum DealEventKind {
 }
 
 /// A change to a deal, as streamed by `dealChanged`.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct DealEvent {
     /// The event's id: what `dealChanged(after:)` resumes after.
     pub id: ID,
