@@ -1,7 +1,8 @@
 //! Subscriptions over `graphql-transport-ws`, with the guards async-graphql's socket lacks:
 //! a `connection_init` deadline (4408), the token's `exp` and the session enforced while the
 //! socket is open (4403), duplicate subscription ids refused (4409), a cap on subscriptions per
-//! socket, and a send timeout so a client that stops reading cannot pin memory.
+//! socket (the one over it gets an `error`, the socket stays), and a send timeout so a client
+//! that stops reading cannot pin memory.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -23,8 +24,9 @@ use crate::serve::Services;
 pub const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a client may take to send `connection_init` after the upgrade.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Subscriptions one socket may hold at once.
-pub const MAX_SUBSCRIPTIONS: usize = 100;
+/// Subscriptions one socket may hold at once. The router carries every subscription made with
+/// the same token over one socket to the subgraph, so this is in effect a cap per token.
+pub const MAX_SUBSCRIPTIONS: usize = 1000;
 /// A message that cannot be written within this time means the client stopped reading.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an open socket re-checks that its session still exists (logout ends sockets too).
@@ -56,7 +58,7 @@ pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Servic
     let (mut sink, incoming) = socket.split();
     let owner = SharedOwner::default();
     let open_ids = OpenIds::default();
-    let (refuse, mut refused) = mpsc::channel::<Message>(1);
+    let (refuse, mut refused) = mpsc::channel::<Message>(8);
 
     let client_messages = {
         let open_ids = open_ids.clone();
@@ -142,7 +144,9 @@ pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Servic
 /// The message async-graphql closes with (1002) when `connection_init` is refused.
 const INIT_REFUSED: &str = "Forbidden";
 
-/// Checks a client message against the socket's subscriptions; `Some(close)` refuses it.
+/// Checks a client message against the socket's subscriptions; `Some(answer)` refuses it: a
+/// close for a protocol violation, an `error` for that subscription alone when the socket holds
+/// as many as it may (the others carry on).
 fn admit(message: &ClientMessage, open_ids: &OpenIds) -> Option<Message> {
     let mut ids = open_ids.lock().expect("ids lock");
     match message {
@@ -150,7 +154,11 @@ fn admit(message: &ClientMessage, open_ids: &OpenIds) -> Option<Message> {
             if ids.contains(id) {
                 Some(close(4409, &format!("Subscriber for {id} already exists")))
             } else if ids.len() >= MAX_SUBSCRIPTIONS {
-                Some(close(4429, "Too many subscriptions on one connection"))
+                let error = serde_json::json!({ "id": id, "type": "error", "payload": [{
+                    "message": format!("at most {MAX_SUBSCRIPTIONS} subscriptions per token at once; end some first"),
+                    "extensions": { "code": "RATE_LIMITED" },
+                }] });
+                Some(Message::Text(error.to_string().into()))
             } else {
                 ids.insert(id.clone());
                 None
@@ -241,8 +249,11 @@ mod tests {
         for n in 1..MAX_SUBSCRIPTIONS {
             assert!(admit(&start(&n.to_string()), &ids).is_none());
         }
-        let Some(Message::Close(Some(frame))) = admit(&start("one more"), &ids) else { panic!("capped") };
-        assert_eq!(frame.code, 4429);
+        let Some(Message::Text(refusal)) = admit(&start("one more"), &ids) else { panic!("capped") };
+        let refusal: serde_json::Value = serde_json::from_str(refusal.as_str()).expect("json");
+        assert_eq!((refusal["type"].as_str(), refusal["id"].as_str()), (Some("error"), Some("one more")));
+        assert_eq!(refusal["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+        assert!(!ids.lock().expect("ids").contains("one more"));
         let fresh = OpenIds::default();
         let long_id = "é".repeat(200);
         assert!(admit(&start(&long_id), &fresh).is_none());

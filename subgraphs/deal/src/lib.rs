@@ -40,6 +40,7 @@ fn sdl() -> String {
 
 fn routes(services: &Services) -> axum::Router {
     let shared_events = std::sync::Arc::new(graphql::SharedEvents::default());
-    let schema = schema_builder(services.config.environment).data(services.clone()).data(shared_events).finish();
+    let schema =
+        schema_builder(services.config.environment).data(services.clone()).data(shared_events).finish();
     crm_platform::graphql::routes(schema, services)
 }

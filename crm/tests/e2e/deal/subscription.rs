@@ -241,3 +241,57 @@ async fn a_subscriber_that_reconnects_with_after_misses_nothing() {
     let refusal = late.next_message(Duration::from_secs(5)).await.expect("a refusal");
     assert!(refusal.to_string().contains("reload"), "{refusal}");
 }
+
+const OF_PIPELINE: &str =
+    "subscription($p: ID) { dealChanged(pipelineId: $p) { kind deal { id } toStage { name } } }";
+
+#[tokio::test]
+async fn a_pipeline_subscriber_hears_only_that_pipeline() {
+    let stack = TestStack::with_router(CRM).await;
+    let a = stack.register_org("Pipelines A").await;
+    let b = stack.register_org("Pipelines B").await;
+    let main = seed(&stack, &a, "Main pipeline deal").await;
+    let created = stack
+        .router(
+            Some(&a.token),
+            "mutation { createPipeline(input: { name: \"Renewals\" }) { id stages { id } } }",
+            json!({}),
+        )
+        .await;
+    let renewals = created.ok()["createPipeline"].clone();
+    let renewal_stages: Vec<String> = renewals["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect();
+    let renewal = stack
+        .router(
+            Some(&a.token),
+            "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
+            json!({ "i": { "title": "Renewal", "pipelineId": renewals["id"] } }),
+        )
+        .await;
+    let renewal = Seeded {
+        deal: renewal.ok()["createDeal"]["id"].as_str().expect("id").to_owned(),
+        stages: renewal_stages,
+    };
+
+    let mut watcher = WsClient::connect(&stack.router_ws_url(), Some(&a.token)).await.expect("connects");
+    watcher.subscribe("renewals", OF_PIPELINE, json!({ "p": renewals["id"] })).await.expect("subscribes");
+    wait_until_live(&stack, &a, &renewal, &mut watcher).await;
+    // Another organization naming this pipeline hears nothing of it.
+    let mut stranger = WsClient::connect(&stack.router_ws_url(), Some(&b.token)).await.expect("connects");
+    stranger.subscribe("theirs", OF_PIPELINE, json!({ "p": renewals["id"] })).await.expect("subscribes");
+    drain(&mut watcher, Duration::from_millis(300)).await;
+
+    for stage in [&main.stages[1], &main.stages[2]] {
+        move_deal(&stack, &a, &main.deal, stage).await;
+    }
+    move_deal(&stack, &a, &renewal.deal, &renewal.stages[3]).await;
+    let heard = changes(&drain(&mut watcher, Duration::from_secs(2)).await);
+    let deals: Vec<&str> = heard.iter().filter_map(|c| c["deal"]["id"].as_str()).collect();
+    assert_eq!(deals, [renewal.deal.as_str()], "only the renewal's move: {heard:?}");
+    let strangers = changes(&drain(&mut stranger, Duration::from_millis(500)).await);
+    assert!(strangers.is_empty(), "{strangers:?}");
+}

@@ -7,8 +7,8 @@ use crm_entities::events::deal::{
 use crm_entities::ids::{DealId, PipelineId, StageId};
 use crm_platform::events::{DomainEvent, Envelope, RETENTION, ReplayError, tenant_events};
 use crm_platform::ids::EventId;
-use crm_platform::tenancy::TenantId;
 use crm_platform::shared_load::SharedLoads;
+use crm_platform::tenancy::TenantId;
 use crm_platform::{ApiError, Caller, Services};
 use futures::{Stream, StreamExt};
 
