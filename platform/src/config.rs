@@ -18,6 +18,9 @@
 //! | `APP_BASE_URL` | the web app; password-reset links point here, never at a request's host | `http://localhost:5173` |
 //! | `FILES_BASE_URL` | where clients reach the contact subgraph's upload and download paths (`/files/…`): the public origin in a deployment | `http://127.0.0.1:8082` |
 //! | `SIGNING_KEY_ROTATION_DAYS` | age at which the auth subgraph replaces its signing key (`0`: only `crm rotate-keys`) | `30` |
+//! | `SMTP_URL` | the mail server: `smtp://host:587` (STARTTLS required), `smtps://host:465`, `smtp://host:25?tls=none` (local servers only); `user:password@` for AUTH | none: mail is written as `.eml` files into `MAIL_DIR` |
+//! | `MAIL_FROM` | the sender of every email, `Name <address>` or `address` | `MTenant CRM <no-reply@localhost>` |
+//! | `MAIL_DIR` | where mail goes when `SMTP_URL` is not set | `mail` (relative to the working directory) |
 //! | `TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` is believed (addresses, CIDR networks, or `none`) | `127.0.0.0/8,::1/128` |
 
 use std::fmt;
@@ -60,6 +63,16 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// How often the auth subgraph replaces its signing key; `None` only by command.
     pub signing_key_rotation: Option<Duration>,
+    pub mail: MailSettings,
+}
+
+/// Where email goes.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `None`: into `.eml` files in `dir`.
+    pub smtp_url: Option<String>,
+    pub from: String,
+    pub dir: std::path::PathBuf,
 }
 
 /// Every problem found in the environment, reported together so one restart fixes them all.
@@ -189,6 +202,17 @@ impl Config {
             TrustedProxies::default()
         });
 
+        let smtp_url = lookup("SMTP_URL").map(|url| url.trim().to_owned()).filter(|url| !url.is_empty());
+        if smtp_url.as_deref().is_some_and(|url| !url.starts_with("smtp://") && !url.starts_with("smtps://"))
+        {
+            problems.push("SMTP_URL must start with smtp:// or smtps://".to_owned());
+        }
+        let mail_from = get("MAIL_FROM", "MTenant CRM <no-reply@localhost>");
+        if !mail_from.contains('@') {
+            problems.push(format!("MAIL_FROM must be an address or `Name <address>`, got {mail_from:?}"));
+        }
+        let mail = MailSettings { smtp_url, from: mail_from, dir: get("MAIL_DIR", "mail").into() };
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -212,6 +236,7 @@ impl Config {
             trash_retention,
             trusted_proxies,
             signing_key_rotation,
+            mail,
         })
     }
 }

@@ -7,6 +7,7 @@ mod client;
 mod fixtures;
 mod outbox;
 pub mod raw_http;
+pub mod smtp;
 pub mod stack;
 
 mod tokens;

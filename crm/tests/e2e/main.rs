@@ -3,6 +3,7 @@
 //! graphql-transport-ws). One binary, one module per domain; every test registers its own
 //! organizations, so tests run side by side in one database of this run's own.
 
+mod communication;
 mod contacts;
 mod deal;
 mod events;

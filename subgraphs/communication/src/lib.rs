@@ -3,6 +3,7 @@
 
 mod activities;
 mod graphql;
+pub mod mail;
 pub mod merges;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};

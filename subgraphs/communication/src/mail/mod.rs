@@ -1,0 +1,3 @@
+//! Email: templates, the queue and its sender, tracking.
+
+pub mod transport;
