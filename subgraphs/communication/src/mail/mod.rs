@@ -1,3 +1,4 @@
 //! Email: templates, the queue and its sender, tracking.
 
+pub mod templates;
 pub mod transport;
