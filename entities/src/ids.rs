@@ -9,3 +9,4 @@ typed_id!(DealId, "deal");
 typed_id!(PipelineId, "pipeline");
 typed_id!(StageId, "stage");
 typed_id!(ActivityId, "activity");
+typed_id!(EmailTemplateId, "email template");

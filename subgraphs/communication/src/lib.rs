@@ -26,7 +26,10 @@ pub const SUBGRAPH: Subgraph = Subgraph {
 };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    crm_platform::graphql::harden(Schema::build(QueryRoot, MutationRoot, EmptySubscription), environment)
+    crm_platform::graphql::harden(
+        Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription),
+        environment,
+    )
 }
 
 /// Follows contact merges.

@@ -1,1 +1,2 @@
 mod smtp;
+mod templates;

@@ -1,5 +1,6 @@
 mod mutation;
 mod query;
+mod templates;
 mod types;
 
 pub use mutation::MutationRoot;

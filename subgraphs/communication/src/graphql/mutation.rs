@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MergedObject, Object};
 use chrono::{DateTime, Utc};
 use crm_entities::ids::{ContactId, DealId};
 use crm_platform::Caller;
@@ -6,6 +6,7 @@ use crm_platform::text;
 
 use crm_entities::tenant::activity::ActivityType;
 
+use super::templates::TemplateMutation;
 use super::types::Activity;
 use crate::activities::{NewActivity, log_activity};
 
@@ -34,10 +35,16 @@ impl LogActivityInput {
     }
 }
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct ActivityMutation;
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+/// Activity and email template writes, one `Mutation` type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(ActivityMutation, TemplateMutation);
+
+#[Object]
+impl ActivityMutation {
     /// Records a note, call, email or meeting on a deal and/or contact.
     async fn log_activity(
         &self,

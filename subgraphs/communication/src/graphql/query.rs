@@ -1,14 +1,21 @@
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, MergedObject, Object};
 use crm_entities::ids::{ActivityId, ContactId, DealId};
 use crm_platform::Caller;
 
+use super::templates::TemplateQuery;
 use super::types::{Activity, ContactRef, DealRef};
 use crate::activities::ActivityLoader;
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct EntityQuery;
 
-#[Object(name = "Query")]
-impl QueryRoot {
+/// Entities, timelines and email templates, one `Query` type.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(EntityQuery, TemplateQuery);
+
+#[Object]
+impl EntityQuery {
     #[graphql(entity)]
     async fn find_activity_by_id(
         &self,
