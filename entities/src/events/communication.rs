@@ -3,19 +3,46 @@
 use crm_platform::events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ActivityId, ContactId, DealId};
+use crate::events::contact::Changes;
+use crate::ids::{ActivityId, CompanyId, ContactId, DealId};
 use crate::tenant::activity::ActivityType;
 
-/// A note, call, email or meeting was logged against a deal and/or a contact.
+/// A note, call, email, meeting or task was logged against a deal, contact and/or company.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ActivityLogged {
     pub activity_id: ActivityId,
     pub deal_id: Option<DealId>,
     pub contact_id: Option<ContactId>,
+    #[serde(default)]
+    pub company_id: Option<CompanyId>,
     #[serde(rename = "type")]
     pub activity_type: ActivityType,
 }
 
 impl DomainEvent for ActivityLogged {
     const TYPE: &'static str = "activity.logged";
+}
+
+/// Fields of an activity changed (`updateActivity`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ActivityUpdated {
+    pub activity_id: ActivityId,
+    pub changes: Changes,
+}
+
+impl DomainEvent for ActivityUpdated {
+    const TYPE: &'static str = "activity.updated";
+}
+
+/// An activity was deleted (`deleteActivity`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ActivityDeleted {
+    pub activity_id: ActivityId,
+    pub deal_id: Option<DealId>,
+    pub contact_id: Option<ContactId>,
+    pub company_id: Option<CompanyId>,
+}
+
+impl DomainEvent for ActivityDeleted {
+    const TYPE: &'static str = "activity.deleted";
 }

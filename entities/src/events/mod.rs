@@ -52,6 +52,8 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
         entry::<deal::Reopened>(),
         entry::<deal::PipelineUpdated>(),
         entry::<communication::ActivityLogged>(),
+        entry::<communication::ActivityUpdated>(),
+        entry::<communication::ActivityDeleted>(),
     ]
 }
 

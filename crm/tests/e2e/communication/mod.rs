@@ -1,2 +1,3 @@
+mod activities;
 mod smtp;
 mod templates;

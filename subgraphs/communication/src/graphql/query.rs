@@ -1,9 +1,9 @@
 use async_graphql::{Context, ID, MergedObject, Object};
-use crm_entities::ids::{ActivityId, ContactId, DealId};
+use crm_entities::ids::{ActivityId, CompanyId, ContactId, DealId};
 use crm_platform::Caller;
 
 use super::templates::TemplateQuery;
-use super::types::{Activity, ContactRef, DealRef};
+use super::types::{Activity, CompanyRef, ContactRef, DealRef};
 use crate::activities::ActivityLoader;
 
 #[derive(Default)]
@@ -32,6 +32,12 @@ impl EntityQuery {
     async fn find_deal_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<DealRef> {
         Caller::of(ctx)?;
         Ok(DealRef(DealId::parse(&id, "id")?))
+    }
+
+    #[graphql(entity)]
+    async fn find_company_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<CompanyRef> {
+        Caller::of(ctx)?;
+        Ok(CompanyRef(CompanyId::parse(&id, "id")?))
     }
 
     #[graphql(entity)]

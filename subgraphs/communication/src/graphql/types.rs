@@ -1,13 +1,14 @@
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
-use crm_entities::ids::{ContactId, DealId};
+use crm_entities::ids::{CompanyId, ContactId, DealId};
 use crm_entities::tenant::activity::{self, ActivityType};
 use crm_platform::auth::TenantLoader;
 use crm_platform::pagination::PageRequest;
+use crm_platform::user_ref::UserRef;
 use crm_platform::{ApiResult, Caller};
 
-use crate::activities::{ContactTimelineLoader, DealTimelineLoader, TimelinePage};
+use crate::activities::{CompanyTimelineLoader, ContactTimelineLoader, DealTimelineLoader, TimelinePage};
 
 /// Something that happened with a deal or contact: a note, call, email or meeting.
 pub struct Activity(pub activity::Model);
@@ -38,6 +39,45 @@ impl Activity {
     }
     async fn contact(&self) -> Option<ContactRef> {
         self.0.contact_id.map(|id| ContactRef(ContactId(id)))
+    }
+    async fn company(&self) -> Option<CompanyRef> {
+        self.0.company_id.map(|id| CompanyRef(CompanyId(id)))
+    }
+    /// Who logged it; null for what the system records.
+    async fn author(&self) -> Option<UserRef> {
+        UserRef::of(self.0.author_id)
+    }
+    async fn duration_minutes(&self) -> Option<i32> {
+        self.0.duration_minutes
+    }
+    async fn outcome(&self) -> Option<&str> {
+        self.0.outcome.as_deref()
+    }
+    async fn participants(&self) -> &[String] {
+        &self.0.participants
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// The contact subgraph's `Company`, extended with its timeline.
+pub struct CompanyRef(pub CompanyId);
+
+#[Object(name = "Company")]
+impl CompanyRef {
+    async fn id(&self) -> ID {
+        self.0.into()
+    }
+    /// Newest first. Pass the last activity's id as `after` for the next page.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<ID>,
+    ) -> async_graphql::Result<Vec<Activity>> {
+        timeline::<CompanyTimelineLoader, _>(ctx, self.0, first, after.as_ref()).await
     }
 }
 
