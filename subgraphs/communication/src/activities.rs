@@ -12,6 +12,7 @@ use crm_entities::tenant::activity::{self, ActivityType};
 use crm_platform::error::{is_foreign_key_violation, violated_constraint};
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
+use crm_platform::sql::Sql;
 use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
 use sea_orm::{ActiveModelTrait, DbBackend, DbErr, EntityTrait, Set, Statement};
 use serde_json::Value;
@@ -203,6 +204,56 @@ fn reference_error(err: DbErr) -> ApiError {
 pub struct TimelinePage {
     pub size: u64,
     pub after: Option<Uuid>,
+}
+
+/// What `activities(filter:)` selects; every part given must hold.
+#[derive(Default)]
+pub struct ActivityFilter {
+    pub kind: Option<ActivityType>,
+    pub deal: Option<DealId>,
+    pub contact: Option<ContactId>,
+    pub company: Option<CompanyId>,
+    pub author: Option<UserId>,
+    /// Occurred at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Occurred before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The organization's activities matching `filter`, newest first, one page.
+pub async fn list_activities(
+    tx: &TenantTx,
+    filter: ActivityFilter,
+    page: TimelinePage,
+) -> ApiResult<Vec<activity::Model>> {
+    use sea_orm::ActiveEnum;
+    let mut sql = Sql::new("SELECT * FROM activities WHERE TRUE");
+    if let Some(kind) = filter.kind {
+        sql.push(" AND kind = ").bind(kind.to_value());
+    }
+    for (column, id) in [
+        ("deal_id", filter.deal.map(|d| d.0)),
+        ("contact_id", filter.contact.map(|c| c.0)),
+        ("company_id", filter.company.map(|c| c.0)),
+        ("author_id", filter.author.map(|a| a.0)),
+    ] {
+        if let Some(id) = id {
+            sql.push(&format!(" AND {column} = ")).bind(id);
+        }
+    }
+    if let Some(from) = filter.from {
+        sql.push(" AND occurred_at >= ").bind(from);
+    }
+    if let Some(to) = filter.to {
+        sql.push(" AND occurred_at < ").bind(to);
+    }
+    if let Some(after) = page.after {
+        sql.push(" AND (occurred_at, id) < (SELECT occurred_at, id FROM activities WHERE id = ")
+            .bind(after)
+            .push(")");
+    }
+    sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ").bind(page.size as i64);
+    Ok(activity::Entity::find().from_raw_sql(sql.statement()).all(&**tx).await?)
 }
 
 /// Which foreign key a timeline follows. The column name comes from here, never from input.

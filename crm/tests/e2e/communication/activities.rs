@@ -119,3 +119,52 @@ async fn another_organization_cannot_touch_or_link_an_activity() {
         .await;
     assert_eq!(foreign.body["errors"][0]["extensions"]["field"], "companyId");
 }
+
+#[tokio::test]
+async fn activities_are_listed_newest_first_by_filter_and_page() {
+    let stack = TestStack::subgraphs().await;
+    let team = stack.team("Activity lists").await;
+    let org = &team.owner;
+    let other = stack.register_org("Activity lists elsewhere").await;
+    let company = stack.create_company(org, "Acme").await;
+    let log = async |token: &str, kind: &str, subject: &str, day: &str| {
+        let input = json!({ "i": { "type": kind, "subject": subject, "companyId": company,
+                                   "occurredAt": format!("2027-03-{day}T09:00:00Z") } });
+        stack.subgraph("communication", Some(token), LOG, input).await.ok()["logActivity"]["id"].clone()
+    };
+    let first = log(&org.token, "CALL", "First call", "01").await;
+    let note = log(team.token("MEMBER"), "NOTE", "A note", "02").await;
+    let second = log(&org.token, "CALL", "Second call", "03").await;
+    let third = log(&org.token, "CALL", "Third call", "04").await;
+
+    let list = "query($first: Int, $after: ID, $f: ActivityFilterInput) {
+        activities(first: $first, after: $after, filter: $f) { id } }";
+    let ids = async |token: &str, variables: Value| -> Vec<Value> {
+        let response = stack.subgraph("communication", Some(token), list, variables).await;
+        response.ok()["activities"].as_array().expect("list").iter().map(|a| a["id"].clone()).collect()
+    };
+    assert_eq!(
+        ids(&org.token, json!({})).await,
+        [third.clone(), second.clone(), note.clone(), first.clone()]
+    );
+    let calls = json!({ "type": "CALL", "authorId": org.user_id });
+    assert_eq!(ids(&org.token, json!({ "first": 2, "f": calls })).await, [third.clone(), second.clone()]);
+    assert_eq!(ids(&org.token, json!({ "first": 2, "after": second, "f": calls })).await, [first]);
+    let march = json!({ "companyId": company, "from": "2027-03-02T00:00:00Z", "to": "2027-03-04T00:00:00Z" });
+    assert_eq!(ids(&org.token, json!({ "f": march })).await, [second, note]);
+    let by_member = json!({ "f": { "authorId": team.member.user_id } });
+    assert_eq!(ids(&org.token, by_member).await.len(), 1);
+
+    // Another organization lists none of them, whatever it filters on.
+    assert!(ids(&other.token, json!({})).await.is_empty());
+    assert!(ids(&other.token, json!({ "f": { "companyId": company } })).await.is_empty());
+    let backwards = stack
+        .subgraph(
+            "communication",
+            Some(&org.token),
+            list,
+            json!({ "f": { "from": "2027-03-04T00:00:00Z", "to": "2027-03-01T00:00:00Z" } }),
+        )
+        .await;
+    assert_eq!(backwards.body["errors"][0]["extensions"]["field"], "to");
+}

@@ -98,7 +98,7 @@ where
     Ok(rows.unwrap_or_default().into_iter().map(Activity).collect())
 }
 
-fn timeline_page(first: Option<i32>, after: Option<&ID>) -> ApiResult<TimelinePage> {
+pub fn timeline_page(first: Option<i32>, after: Option<&ID>) -> ApiResult<TimelinePage> {
     let size = PageRequest::parse(first, None)?.size;
     let after = after.map(|id| crm_entities::ids::ActivityId::parse(id, "after")).transpose()?.map(|id| id.0);
     Ok(TimelinePage { size, after })
