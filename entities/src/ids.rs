@@ -10,3 +10,4 @@ typed_id!(PipelineId, "pipeline");
 typed_id!(StageId, "stage");
 typed_id!(ActivityId, "activity");
 typed_id!(EmailTemplateId, "email template");
+typed_id!(TaskId, "task");

@@ -4,8 +4,10 @@ use crm_platform::events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::events::contact::Changes;
-use crate::ids::{ActivityId, CompanyId, ContactId, DealId};
+use crate::ids::{ActivityId, CompanyId, ContactId, DealId, TaskId};
 use crate::tenant::activity::ActivityType;
+use chrono::{DateTime, Utc};
+use crm_platform::ids::UserId;
 
 /// A note, call, email, meeting or task was logged against a deal, contact and/or company.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,4 +47,27 @@ pub struct ActivityDeleted {
 
 impl DomainEvent for ActivityDeleted {
     const TYPE: &'static str = "activity.deleted";
+}
+
+/// A task was created (`createTask`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TaskCreated {
+    pub task_id: TaskId,
+    pub assignee_id: Option<UserId>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+impl DomainEvent for TaskCreated {
+    const TYPE: &'static str = "task.created";
+}
+
+/// A task was marked done (`completeTask`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TaskCompleted {
+    pub task_id: TaskId,
+    pub completed_by: UserId,
+}
+
+impl DomainEvent for TaskCompleted {
+    const TYPE: &'static str = "task.completed";
 }

@@ -54,6 +54,8 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
         entry::<communication::ActivityLogged>(),
         entry::<communication::ActivityUpdated>(),
         entry::<communication::ActivityDeleted>(),
+        entry::<communication::TaskCreated>(),
+        entry::<communication::TaskCompleted>(),
     ]
 }
 

@@ -9,4 +9,5 @@ pub mod deal_stage_change;
 pub mod email_template;
 pub mod pipeline;
 pub mod pipeline_stage;
+pub mod task;
 pub mod user_preference;

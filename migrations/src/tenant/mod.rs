@@ -11,6 +11,7 @@ mod m20261130_000008_deals_complete;
 mod m20261130_000009_deal_rollups;
 mod m20261130_000010_email_templates;
 mod m20261130_000011_activities_complete;
+mod m20261130_000012_tasks;
 
 /// The tenant template: applied to each `tenant_<id>` schema with the search_path set to it, so
 /// its SQL names no schema.
@@ -31,6 +32,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261130_000009_deal_rollups::Migration),
             Box::new(m20261130_000010_email_templates::Migration),
             Box::new(m20261130_000011_activities_complete::Migration),
+            Box::new(m20261130_000012_tasks::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ mod activities;
 mod graphql;
 pub mod mail;
 pub mod merges;
+mod tasks;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;

@@ -1,3 +1,4 @@
 mod activities;
 mod smtp;
+mod tasks;
 mod templates;

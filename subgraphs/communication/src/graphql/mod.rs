@@ -1,5 +1,6 @@
 mod mutation;
 mod query;
+mod tasks;
 mod templates;
 mod types;
 

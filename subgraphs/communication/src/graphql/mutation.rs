@@ -7,6 +7,7 @@ use crm_platform::{ApiError, ApiResult, Caller, text};
 
 use crm_entities::tenant::activity::ActivityType;
 
+use super::tasks::TaskMutation;
 use super::templates::TemplateMutation;
 use super::types::Activity;
 use crate::activities::{ActivityPatch, Editor, NewActivity, delete_activity, log_activity, update_activity};
@@ -103,10 +104,10 @@ fn editor(caller: &Caller) -> Editor {
 #[derive(Default)]
 pub struct ActivityMutation;
 
-/// Activity and email template writes, one `Mutation` type.
+/// Activity, task and email template writes, one `Mutation` type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(ActivityMutation, TemplateMutation);
+pub struct MutationRoot(ActivityMutation, TaskMutation, TemplateMutation);
 
 #[Object]
 impl ActivityMutation {

@@ -6,6 +6,7 @@ use crm_platform::Caller;
 use crm_platform::ids::UserId;
 use crm_platform::{ApiError, ApiResult};
 
+use super::tasks::TaskQuery;
 use super::templates::TemplateQuery;
 use super::types::{Activity, CompanyRef, ContactRef, DealRef, timeline_page};
 use crate::activities::{ActivityFilter, ActivityLoader, list_activities};
@@ -13,10 +14,10 @@ use crate::activities::{ActivityFilter, ActivityLoader, list_activities};
 #[derive(Default)]
 pub struct EntityQuery;
 
-/// Entities, timelines and email templates, one `Query` type.
+/// Entities, timelines, tasks and email templates, one `Query` type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(EntityQuery, TemplateQuery);
+pub struct QueryRoot(EntityQuery, TaskQuery, TemplateQuery);
 
 /// Selects activities; every part given must hold.
 #[derive(InputObject, Default)]
