@@ -71,3 +71,17 @@ pub struct TaskCompleted {
 impl DomainEvent for TaskCompleted {
     const TYPE: &'static str = "task.completed";
 }
+
+/// A task's reminder time came (`remindAt`), once per reminder.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TaskReminderDue {
+    pub task_id: TaskId,
+    pub assignee_id: Option<UserId>,
+    pub title: String,
+    pub remind_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+impl DomainEvent for TaskReminderDue {
+    const TYPE: &'static str = "task.reminder_due";
+}

@@ -56,6 +56,7 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
         entry::<communication::ActivityDeleted>(),
         entry::<communication::TaskCreated>(),
         entry::<communication::TaskCompleted>(),
+        entry::<communication::TaskReminderDue>(),
     ]
 }
 

@@ -10,6 +10,7 @@ mod m20261125_000007_signing_key_rotation;
 mod m20261130_000008_tenant_plans;
 mod m20261130_000009_search_extension;
 mod m20261130_000010_file_transfers;
+mod m20261130_000011_task_reminders;
 
 pub struct GlobalMigrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261130_000008_tenant_plans::Migration),
             Box::new(m20261130_000009_search_extension::Migration),
             Box::new(m20261130_000010_file_transfers::Migration),
+            Box::new(m20261130_000011_task_reminders::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ mod activities;
 mod graphql;
 pub mod mail;
 pub mod merges;
+pub mod reminders;
 mod tasks;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
@@ -33,9 +34,13 @@ pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, Muta
     )
 }
 
-/// Follows contact merges.
+/// Follows contact merges; fires task reminders.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
-    consumer::run_all(services, &merges::CONSUMERS, shutdown)
+    let reminders = reminders::run(services.db.clone(), shutdown.clone());
+    let consumers = consumer::run_all(services, &merges::CONSUMERS, shutdown);
+    Box::pin(async move {
+        futures::future::join(consumers, reminders).await;
+    })
 }
 
 fn sdl() -> String {

@@ -14,6 +14,8 @@ use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, QuerySelect, Set};
 use uuid::Uuid;
 
+use crate::reminders;
+
 /// A task's fields; `None` keeps what an update does not name, `Some(None)` clears.
 #[derive(Default)]
 pub struct TaskFields {
@@ -94,6 +96,7 @@ pub async fn create_task(tx: &TenantTx, actor: UserId, fields: TaskFields) -> Ap
     };
     apply(&mut active, TaskFields { assignee: Some(assignee), ..fields });
     let task = active.insert(&**tx).await.map_err(reference_error)?;
+    reminders::sync(tx, &task).await?;
     let created = TaskCreated { task_id: TaskId(task.id), assignee_id: assignee, due_at: task.due_at };
     events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), &created)?).await?;
     Ok(task)
@@ -115,7 +118,9 @@ pub async fn update_task(tx: &TenantTx, id: TaskId, fields: TaskFields) -> ApiRe
     let mut active: task::ActiveModel = before.into();
     apply(&mut active, fields);
     active.updated_at = Set(Utc::now());
-    active.update(&**tx).await.map_err(reference_error)
+    let task = active.update(&**tx).await.map_err(reference_error)?;
+    reminders::sync(tx, &task).await?;
+    Ok(task)
 }
 
 /// Marks the task done (again: nothing changes).
@@ -131,6 +136,7 @@ pub async fn complete_task(tx: &TenantTx, actor: UserId, id: TaskId) -> ApiResul
     active.completed_by = Set(Some(actor.0));
     active.updated_at = Set(now);
     let task = active.update(&**tx).await?;
+    reminders::sync(tx, &task).await?;
     let completed = TaskCompleted { task_id: id, completed_by: actor };
     events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), &completed)?).await?;
     Ok(task)
@@ -143,12 +149,15 @@ pub async fn reopen_task(tx: &TenantTx, id: TaskId) -> ApiResult<task::Model> {
     active.completed_at = Set(None);
     active.completed_by = Set(None);
     active.updated_at = Set(Utc::now());
-    Ok(active.update(&**tx).await?)
+    let task = active.update(&**tx).await?;
+    reminders::sync(tx, &task).await?;
+    Ok(task)
 }
 
 pub async fn delete_task(tx: &TenantTx, id: TaskId) -> ApiResult<task::Model> {
     let task = locked(tx, id).await?;
     task::Entity::delete_by_id(task.id).exec(&**tx).await?;
+    reminders::forget(tx, TaskId(task.id)).await?;
     Ok(task)
 }
 

@@ -135,3 +135,58 @@ async fn tasks_are_assigned_flagged_overdue_completed_and_listed() {
     assert_eq!(deleted.ok()["deleteTask"]["id"], owners);
     assert_eq!(tasks(&org.token, json!({})).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_reminder_fires_once_however_many_workers_race_and_never_for_done_tasks() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Reminders").await;
+    let other = stack.register_org("Reminders elsewhere").await;
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let due = stack
+        .subgraph(
+            "communication",
+            Some(&org.token),
+            CREATE,
+            json!({ "i": { "title": "Follow up", "remindAt": past } }),
+        )
+        .await;
+    let due = due.ok()["createTask"]["id"].clone();
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let done = stack
+        .subgraph(
+            "communication",
+            Some(&org.token),
+            CREATE,
+            json!({ "i": { "title": "Already done", "remindAt": soon } }),
+        )
+        .await;
+    let done = done.ok()["createTask"]["id"].clone();
+    stack
+        .subgraph(
+            "communication",
+            Some(&org.token),
+            "mutation($id: ID!) { completeTask(id: $id) { id } }",
+            json!({ "id": done }),
+        )
+        .await
+        .ok();
+
+    // Every stack of this test process runs a worker on this database; race a few more.
+    let racers = (0..4).map(|_| crm_communication::reminders::fire_due(&stack.db));
+    for raced in futures::future::join_all(racers).await {
+        raced.expect("fires");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let fired = outbox_events(&stack, &org.tenant_id, "task.reminder_due").await;
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert_eq!(fired[0]["data"]["task_id"], due);
+    assert_eq!(fired[0]["data"]["assignee_id"], org.user_id.as_str());
+    assert!(outbox_events(&stack, &other.tenant_id, "task.reminder_due").await.is_empty());
+
+    // A new reminder time is a new reminder.
+    let again = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+    let update = "mutation($id: ID!, $at: DateTime) { updateTask(id: $id, input: { remindAt: $at }) { id } }";
+    stack.subgraph("communication", Some(&org.token), update, json!({ "id": due, "at": again })).await.ok();
+    crm_communication::reminders::fire_due(&stack.db).await.expect("fires");
+    assert_eq!(outbox_events(&stack, &org.tenant_id, "task.reminder_due").await.len(), 2);
+}
