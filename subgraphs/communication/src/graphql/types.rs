@@ -61,25 +61,44 @@ impl Activity {
     }
 }
 
-/// The contact subgraph's `Company`, extended with its timeline.
-pub struct CompanyRef(pub CompanyId);
+/// Another subgraph's entity (`$graphql`, keyed by `$id`), extended with its timeline read
+/// through `$loader`.
+macro_rules! timeline_ref {
+    ($(#[$doc:meta])* $name:ident, $graphql:literal, $id:ty, $loader:ty) => {
+        $(#[$doc])*
+        pub struct $name(pub $id);
 
-#[Object(name = "Company")]
-impl CompanyRef {
-    async fn id(&self) -> ID {
-        self.0.into()
-    }
-    /// Newest first. Pass the last activity's id as `after` for the next page.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
-    async fn activities(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<ID>,
-    ) -> async_graphql::Result<Vec<Activity>> {
-        timeline::<CompanyTimelineLoader, _>(ctx, self.0, first, after.as_ref()).await
-    }
+        #[Object(name = $graphql)]
+        impl $name {
+            async fn id(&self) -> ID {
+                self.0.into()
+            }
+            /// Newest first. Pass the last activity's id as `after` for the next page.
+            #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+            async fn activities(
+                &self,
+                ctx: &Context<'_>,
+                first: Option<i32>,
+                after: Option<ID>,
+            ) -> async_graphql::Result<Vec<Activity>> {
+                timeline::<$loader, _>(ctx, self.0, first, after.as_ref()).await
+            }
+        }
+    };
 }
+
+timeline_ref!(
+    /// The contact subgraph's `Company`, extended with its timeline.
+    CompanyRef, "Company", CompanyId, CompanyTimelineLoader
+);
+timeline_ref!(
+    /// The deal subgraph's `Deal`, extended with its timeline.
+    DealRef, "Deal", DealId, DealTimelineLoader
+);
+timeline_ref!(
+    /// The contact subgraph's `Contact`, extended with its timeline.
+    ContactRef, "Contact", ContactId, ContactTimelineLoader
+);
 
 /// One timeline page of `parent`, through the request's batching loader `L`.
 async fn timeline<L, P>(
@@ -102,44 +121,4 @@ pub fn timeline_page(first: Option<i32>, after: Option<&ID>) -> ApiResult<Timeli
     let size = PageRequest::parse(first, None)?.size;
     let after = after.map(|id| crm_entities::ids::ActivityId::parse(id, "after")).transpose()?.map(|id| id.0);
     Ok(TimelinePage { size, after })
-}
-
-/// The deal subgraph's `Deal`, extended with its timeline.
-pub struct DealRef(pub DealId);
-
-#[Object(name = "Deal")]
-impl DealRef {
-    async fn id(&self) -> ID {
-        self.0.into()
-    }
-    /// Newest first. Pass the last activity's id as `after` for the next page.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
-    async fn activities(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<ID>,
-    ) -> async_graphql::Result<Vec<Activity>> {
-        timeline::<DealTimelineLoader, _>(ctx, self.0, first, after.as_ref()).await
-    }
-}
-
-/// The contact subgraph's `Contact`, extended with its timeline.
-pub struct ContactRef(pub ContactId);
-
-#[Object(name = "Contact")]
-impl ContactRef {
-    async fn id(&self) -> ID {
-        self.0.into()
-    }
-    /// Newest first. Pass the last activity's id as `after` for the next page.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
-    async fn activities(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<ID>,
-    ) -> async_graphql::Result<Vec<Activity>> {
-        timeline::<ContactTimelineLoader, _>(ctx, self.0, first, after.as_ref()).await
-    }
 }
