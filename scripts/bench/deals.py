@@ -40,9 +40,10 @@ ANALYTICS = """query($from: Date, $to: Date, $owner: ID) { dealAnalytics(from: $
     perOwner { owner { id } open won lost winRate } } }"""
 
 SEED = """
-SET search_path = {schema};
+BEGIN;
+SELECT set_config('search_path', '{schema}', true);
 -- A bulk load: the roll-up triggers are off, and the roll-ups are rebuilt once at the end.
-SET session_replication_role = replica;
+SET LOCAL session_replication_role = replica;
 -- Deals: created over 2026, in every stage of the default pipeline (positions 1..6).
 INSERT INTO deals (id, title, amount, currency, pipeline_id, stage_id, owner_id, expected_close_date,
                    status, closed_at, position, stage_entered_at, version, custom_fields, created_at, updated_at)
@@ -64,12 +65,13 @@ CROSS JOIN generate_series(1, 5) k
 JOIN pipeline_stages f ON f.position = CASE WHEN k = 1 THEN 1 ELSE 1 + (k + d.position::int) % 4 END
 JOIN pipeline_stages t ON t.position = CASE WHEN k = 5 THEN (SELECT position FROM pipeline_stages WHERE id = d.stage_id)
                                             ELSE 1 + (k + 1 + d.position::int) % 4 END;
-SET session_replication_role = DEFAULT;
+SET LOCAL session_replication_role = DEFAULT;
 \\timing on
 SELECT deal_rollups_rebuild();
 \\timing off
+COMMIT;
 ANALYZE;
-SELECT (SELECT count(*) FROM deals) AS deals, (SELECT count(*) FROM deal_stage_changes) AS changes;
+SELECT (SELECT count(*) FROM {schema}.deals) AS deals, (SELECT count(*) FROM {schema}.deal_stage_changes) AS changes;
 """
 
 

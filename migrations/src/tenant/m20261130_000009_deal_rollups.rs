@@ -9,7 +9,8 @@ const UP: &str = r#"
 -- request. Each roll-up row sums the live (untrashed) deals or stage changes sharing its key;
 -- keys carry the UTC day and the deal's current owner, so any period and owner can be summed.
 -- Deltas (+/-) are added in key order, so concurrent writers wait for each other instead of
--- losing counts or deadlocking.
+-- losing counts or deadlocking. The functions name no schema: they run in the writer's
+-- transaction, scoped to its tenant (set_config('search_path', …, true)), and fail outside one.
 --
 -- Medians come from duration buckets 5% wide: the bucket holding the middle rank is found from
 -- the counts; when all its durations are equal (n·Σx² = (Σx)²) their value is the answer, else
@@ -115,7 +116,7 @@ CREATE INDEX deals_cycle_idx ON deals
 
 -- Takes `before` (a deal as it was, or NULL) out of the deal roll-ups and puts `after` in.
 CREATE FUNCTION deal_rollups_shift(before deals, after deals) RETURNS void
-    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO deal_rollup_stock AS r
     SELECT (s.d).stage_id, (s.d).status, (s.d).owner_id, (s.d).currency,
@@ -166,7 +167,7 @@ END $$;
 -- Takes the stage changes `before` (or NULL) out of the time-in-stage roll-up and puts
 -- `after` in, for a deal owned by `owner`.
 CREATE FUNCTION deal_dwell_shift(before deal_stage_changes, after deal_stage_changes, owner uuid)
-    RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO deal_rollup_dwell AS r
     SELECT (s.h).from_stage_id, owner, ((s.h).changed_at AT TIME ZONE 'UTC')::date,
@@ -184,7 +185,7 @@ END $$;
 -- Adds what the stage histories of `deal_ids` contribute (time in stage, first entries) with
 -- `sign`, under their deals' current owners; trashed deals contribute nothing.
 CREATE FUNCTION deal_history_rollups_add(deal_ids uuid[], sign integer)
-    RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO deal_rollup_dwell AS r
     SELECT h.from_stage_id, d.owner_id, (h.changed_at AT TIME ZONE 'UTC')::date, deal_duration_bucket(c.seconds),
@@ -201,7 +202,7 @@ END $$;
 
 -- Adds the first entries of `deal_ids` to the conversion roll-up with `sign`.
 CREATE FUNCTION deal_reach_rollup_add(deal_ids uuid[], sign integer)
-    RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO deal_rollup_reach AS r
     SELECT e.stage_id, d.owner_id, (e.first_entered_at AT TIME ZONE 'UTC')::date, sign * count(*),
@@ -217,7 +218,7 @@ END $$;
 -- history order) to a later non-LOST stage of the same pipeline.
 CREATE FUNCTION deal_first_entries(deal_ids uuid[])
     RETURNS TABLE (deal_id uuid, stage_id uuid, first_entered_at timestamptz, advanced boolean)
-    LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+    LANGUAGE sql STABLE AS $$
     SELECT e.deal_id, e.stage_id, e.changed_at, coalesce(e.furthest_after > e.position, false)
     FROM (SELECT h.deal_id, h.to_stage_id AS stage_id, h.changed_at, s.position,
                  max(s.position) FILTER (WHERE s.kind <> 'lost') OVER (
@@ -232,7 +233,7 @@ $$;
 -- Recomputes the first entries of `deal_ids` after their history or their pipeline's stage
 -- order changed.
 CREATE FUNCTION deal_reach_refresh(deal_ids uuid[])
-    RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM deal_reach_rollup_add(deal_ids, -1);
     DELETE FROM deal_stage_reach WHERE deal_id = ANY (deal_ids);
@@ -242,7 +243,7 @@ END $$;
 
 -- After stages of `pipeline` were reordered or changed kind.
 CREATE FUNCTION deal_reach_refresh_pipeline(pipeline uuid)
-    RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $$
+    RETURNS void LANGUAGE sql AS $$
     SELECT deal_reach_refresh(ARRAY(
         SELECT DISTINCT h.deal_id FROM deal_stage_changes h
         JOIN pipeline_stages s ON s.id = h.to_stage_id WHERE s.pipeline_id = pipeline))
@@ -250,7 +251,7 @@ $$;
 
 -- A stage change, made or rewritten: its time in stage and its deal's first entries.
 CREATE FUNCTION deal_rollups_on_stage_change() RETURNS trigger
-    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql AS $$
 DECLARE
     deal  uuid;
     owner uuid;
@@ -278,7 +279,7 @@ CREATE TRIGGER deal_rollups_stage_change AFTER INSERT OR UPDATE OR DELETE ON dea
 -- Before a deal changes hands, goes into or out of the trash, or is deleted: its history's
 -- contributions leave under the owner and liveness it had (they come back after, below).
 CREATE FUNCTION deal_rollups_before_deal() RETURNS trigger
-    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM deal_history_rollups_add(ARRAY[OLD.id], -1);
     IF TG_OP = 'DELETE' THEN
@@ -294,7 +295,7 @@ CREATE TRIGGER deal_rollups_delete BEFORE DELETE ON deals
     FOR EACH ROW EXECUTE FUNCTION deal_rollups_before_deal();
 
 CREATE FUNCTION deal_rollups_after_deal() RETURNS trigger
-    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM deal_rollups_shift(NULL, NEW);
@@ -319,7 +320,7 @@ CREATE TRIGGER deal_rollups_update AFTER UPDATE ON deals FOR EACH ROW
 
 -- Everything from scratch: after this migration, and after a bulk load with triggers off.
 CREATE FUNCTION deal_rollups_rebuild() RETURNS void
-    LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    LANGUAGE plpgsql AS $$
 DECLARE
     every_deal uuid[] := ARRAY(SELECT id FROM deals);
 BEGIN

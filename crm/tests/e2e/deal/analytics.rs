@@ -3,7 +3,7 @@
 //! days.
 
 use crm_testkit::{Org, TestStack};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }";
@@ -40,11 +40,16 @@ async fn set_times(stack: &TestStack, org: &Org, deal: &str, days: &[&str]) {
         "UPDATE {schema}.deals SET created_at = $2[1], stage_entered_at = $2[cardinality($2)],
                 closed_at = CASE WHEN status <> 'open' THEN $2[cardinality($2)] END WHERE id = $1"
     );
+    // In the tenant's scope, as every write is: the roll-up triggers follow the new times.
+    let tx = stack.db.conn().begin().await.expect("begin");
+    let scope = format!("SELECT set_config('search_path', '{schema}', true)");
+    tx.execute_unprepared(&scope).await.expect("scope");
     for sql in [history, own] {
         let statement =
             Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into(), times.clone().into()]);
-        stack.db.conn().execute(statement).await.expect("set times");
+        tx.execute(statement).await.expect("set times");
     }
+    tx.commit().await.expect("commit");
 }
 
 fn by_stage(analytics: &Value, section: &str) -> Vec<(String, Value)> {
@@ -283,7 +288,10 @@ async fn assert_rollups_rebuild_the_same(stack: &TestStack, org: &Org, owner: &V
         stack.subgraph("deal", Some(&org.token), ANALYTICS, variables).await.ok()["dealAnalytics"].clone()
     };
     let kept = (read(json!({})).await, read(json!({ "o": owner })).await);
-    let rebuild = format!("SELECT {}.deal_rollups_rebuild()", org.schema());
+    let rebuild = format!(
+        "BEGIN; SELECT set_config('search_path', '{}', true); SELECT deal_rollups_rebuild(); COMMIT;",
+        org.schema()
+    );
     stack.db.conn().execute_unprepared(&rebuild).await.expect("rebuild");
     let rebuilt = (read(json!({})).await, read(json!({ "o": owner })).await);
     assert_eq!(kept, rebuilt);
