@@ -11,3 +11,4 @@ typed_id!(StageId, "stage");
 typed_id!(ActivityId, "activity");
 typed_id!(EmailTemplateId, "email template");
 typed_id!(TaskId, "task");
+typed_id!(EmailId, "email");

@@ -21,6 +21,9 @@
 //! | `SMTP_URL` | the mail server: `smtp://host:587` (STARTTLS required), `smtps://host:465`, `smtp://host:25?tls=none` (local servers only); `user:password@` for AUTH | none: mail is written as `.eml` files into `MAIL_DIR` |
 //! | `MAIL_FROM` | the sender of every email, `Name <address>` or `address` | `MTenant CRM <no-reply@localhost>` |
 //! | `MAIL_DIR` | where mail goes when `SMTP_URL` is not set | `mail` (relative to the working directory) |
+//! | `MAIL_MAX_ATTEMPTS` | attempts at an email before it is FAILED (4xx replies, unreachable server) | `8` |
+//! | `MAIL_RETRY_SECS` | wait before the second attempt; each later wait is 4× longer, at most 6 hours | `60` |
+//! | `TRACKING_BASE_URL` | where recipients reach the communication subgraph's open and click paths (`/track/…`): the public origin in a deployment | `http://127.0.0.1:8084` |
 //! | `TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` is believed (addresses, CIDR networks, or `none`) | `127.0.0.0/8,::1/128` |
 
 use std::fmt;
@@ -67,12 +70,17 @@ pub struct Config {
 }
 
 /// Where email goes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct MailSettings {
     /// `None`: into `.eml` files in `dir`.
     pub smtp_url: Option<String>,
     pub from: String,
     pub dir: std::path::PathBuf,
+    pub max_attempts: u32,
+    /// Wait before the second attempt; later waits grow fourfold.
+    pub retry_after: Duration,
+    /// Base of the open-pixel and click-redirect URLs put into tracked emails.
+    pub tracking_base_url: String,
 }
 
 /// Every problem found in the environment, reported together so one restart fixes them all.
@@ -211,7 +219,31 @@ impl Config {
         if !mail_from.contains('@') {
             problems.push(format!("MAIL_FROM must be an address or `Name <address>`, got {mail_from:?}"));
         }
-        let mail = MailSettings { smtp_url, from: mail_from, dir: get("MAIL_DIR", "mail").into() };
+        let attempts_raw = get("MAIL_MAX_ATTEMPTS", "8");
+        let max_attempts =
+            attempts_raw.parse::<u32>().ok().filter(|n| (1..=50).contains(n)).unwrap_or_else(|| {
+                problems.push(format!("MAIL_MAX_ATTEMPTS must be 1..=50, got {attempts_raw:?}"));
+                1
+            });
+        let retry_raw = get("MAIL_RETRY_SECS", "60");
+        let retry_after = retry_raw.parse::<u64>().ok().filter(|s| *s <= 86_400).map(Duration::from_secs);
+        let retry_after = retry_after.unwrap_or_else(|| {
+            problems.push(format!("MAIL_RETRY_SECS must be 0..=86400, got {retry_raw:?}"));
+            Duration::ZERO
+        });
+        let tracking_base_url =
+            get("TRACKING_BASE_URL", "http://127.0.0.1:8084").trim_end_matches('/').to_owned();
+        if !tracking_base_url.starts_with("http://") && !tracking_base_url.starts_with("https://") {
+            problems.push("TRACKING_BASE_URL must be an http(s) URL".to_owned());
+        }
+        let mail = MailSettings {
+            smtp_url,
+            from: mail_from,
+            dir: get("MAIL_DIR", "mail").into(),
+            max_attempts,
+            retry_after,
+            tracking_base_url,
+        };
 
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));

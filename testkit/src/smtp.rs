@@ -21,7 +21,14 @@ pub enum SmtpMode {
 pub struct SmtpServer {
     pub port: u16,
     dir: PathBuf,
-    _process: Child,
+    _process: Process,
+}
+
+enum Process {
+    /// A test's own server, ended with the test.
+    Owned { _child: Child },
+    /// The process-wide one: it exits when this process does (its stdin closes).
+    Shared { _child: std::process::Child, _stdin: std::process::ChildStdin },
 }
 
 /// A message the server accepted.
@@ -82,7 +89,55 @@ impl SmtpServer {
             .strip_prefix("port ")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("the test SMTP server said {first:?}: is aiosmtpd installed?"));
-        Self { port, dir, _process: process }
+        Self { port, dir, _process: Process::Owned { _child: process } }
+    }
+
+    /// The test process's shared server in `rules` mode, which answers by recipient: mail to
+    /// `bounce…@` is refused at RCPT (550), `refuse…@` at DATA (554), `deferN…@` gets 451 for
+    /// its first N messages; anything else is accepted. Tests tell their mail apart by address.
+    pub fn shared() -> &'static SmtpServer {
+        static SHARED: std::sync::OnceLock<SmtpServer> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| {
+            use std::io::BufRead;
+            let dir = std::env::temp_dir().join(format!("crm-test-smtp-{}", uuid::Uuid::new_v4().simple()));
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/smtp_server.py");
+            let mut process = std::process::Command::new("python3")
+                .arg(script)
+                .arg(&dir)
+                .arg("rules")
+                .arg("--until-stdin-closes")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("python3 runs the test SMTP server (pip install aiosmtpd)");
+            let stdin = process.stdin.take().expect("stdin");
+            let stdout = process.stdout.take().expect("stdout");
+            let mut first = String::new();
+            std::io::BufReader::new(stdout).read_line(&mut first).expect("the test SMTP server starts");
+            let port = first
+                .trim()
+                .strip_prefix("port ")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or_else(|| panic!("the test SMTP server said {first:?}: is aiosmtpd installed?"));
+            SmtpServer { port, dir, _process: Process::Shared { _child: process, _stdin: stdin } }
+        })
+    }
+
+    /// The messages accepted so far for `address` (an envelope recipient), in order.
+    pub fn received_by(&self, address: &str) -> Vec<Received> {
+        self.received().into_iter().filter(|m| m.envelope_to.split(", ").any(|to| to == address)).collect()
+    }
+
+    /// Waits up to `within` until at least `count` messages arrived for `address`.
+    pub async fn wait_for_mail_to(&self, address: &str, count: usize, within: Duration) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let received = self.received_by(address);
+            if received.len() >= count || tokio::time::Instant::now() >= deadline {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// `SMTP_URL` for this server (plain: it is on loopback).
@@ -126,4 +181,78 @@ impl Drop for SmtpServer {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+impl Received {
+    /// The message's text with every part decoded (base64 and quoted-printable undone), for
+    /// finding links and names in it.
+    pub fn text(&self) -> String {
+        use base64::Engine;
+        let mut out = String::new();
+        let mut encoding = "";
+        let mut in_body = false;
+        let mut block = String::new();
+        let flush = |encoding: &str, block: &mut String, out: &mut String| {
+            match encoding {
+                "base64" => {
+                    let compact: String = block.chars().filter(|c| !c.is_whitespace()).collect();
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(compact).unwrap_or_default();
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                }
+                "quoted-printable" => out.push_str(&decode_quoted_printable(block)),
+                _ => out.push_str(block),
+            }
+            block.clear();
+        };
+        for line in self.raw.split("\r\n") {
+            if line.starts_with("--") {
+                flush(encoding, &mut block, &mut out);
+                encoding = "";
+                in_body = false;
+                continue;
+            }
+            if !in_body {
+                if line.is_empty() {
+                    in_body = true;
+                } else if let Some((key, value)) = line.split_once(':')
+                    && key.eq_ignore_ascii_case("Content-Transfer-Encoding")
+                {
+                    encoding = if value.trim().eq_ignore_ascii_case("base64") {
+                        "base64"
+                    } else if value.trim().eq_ignore_ascii_case("quoted-printable") {
+                        "quoted-printable"
+                    } else {
+                        ""
+                    };
+                }
+                continue;
+            }
+            block.push_str(line);
+            block.push_str("\r\n");
+        }
+        flush(encoding, &mut block, &mut out);
+        out
+    }
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && let Some(byte) = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -4,7 +4,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crm_platform::config::Config;
+use crm_platform::config::{Config, MailSettings};
 use crm_platform::serve::{Services, app, serve};
 use crm_platform::{Db, events};
 use sea_orm::ConnectionTrait;
@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
+
+use crate::smtp::SmtpServer;
 
 /// The role tests run as by default: no superuser, no BYPASSRLS, and a search_path that holds no
 /// tables at all (RELIABILITY T5), so a query that is not scoped to a tenant or qualified with
@@ -298,6 +300,35 @@ impl TestStack {
 
     pub fn shared(self) -> Arc<Self> {
         Arc::new(self)
+    }
+
+    /// Runs the communication subgraph's mail sender and its event flows (welcome, invitation,
+    /// reset, reminder, deal-won and merge consumers) for this stack's lifetime, delivering to
+    /// the process's shared test SMTP server, which it returns. Retries come at once and an
+    /// email fails after 3 attempts; tracked links point at this stack's communication subgraph.
+    pub fn start_mail(&self) -> &'static SmtpServer {
+        let server = SmtpServer::shared();
+        let settings = MailSettings {
+            smtp_url: Some(server.url()),
+            from: "MTenant CRM <crm@mtenant.test>".to_owned(),
+            dir: std::env::temp_dir(),
+            max_attempts: 3,
+            retry_after: Duration::ZERO,
+            tracking_base_url: self.subgraph_url("communication").to_owned(),
+        };
+        let sender =
+            crm_communication::mail::sender::Sender::new(self.db.clone(), &settings).expect("mail settings");
+        tokio::spawn(sender.run(self.shutdown.clone()));
+        for consumer in crm_communication::flows::CONSUMERS {
+            let run = crm_platform::consumer::run(
+                self.db.clone(),
+                self.services.nats.clone(),
+                consumer,
+                self.shutdown.clone(),
+            );
+            tokio::spawn(run);
+        }
+        server
     }
 }
 

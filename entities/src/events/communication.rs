@@ -4,7 +4,7 @@ use crm_platform::events::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::events::contact::Changes;
-use crate::ids::{ActivityId, CompanyId, ContactId, DealId, TaskId};
+use crate::ids::{ActivityId, CompanyId, ContactId, DealId, EmailId, TaskId};
 use crate::tenant::activity::ActivityType;
 use chrono::{DateTime, Utc};
 use crm_platform::ids::UserId;
@@ -84,4 +84,73 @@ pub struct TaskReminderDue {
 
 impl DomainEvent for TaskReminderDue {
     const TYPE: &'static str = "task.reminder_due";
+}
+
+/// An email was stored and queued for sending (`sendEmail`, or a flow such as the welcome mail).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EmailQueued {
+    pub email_id: EmailId,
+    pub purpose: String,
+    pub contact_id: Option<ContactId>,
+    pub deal_id: Option<DealId>,
+    pub sender_id: Option<UserId>,
+}
+
+impl DomainEvent for EmailQueued {
+    const TYPE: &'static str = "email.queued";
+}
+
+/// The SMTP server accepted an email (or, with `unconfirmed`, was handed it by a sender that
+/// stopped before hearing back; it is never sent again).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EmailSent {
+    pub email_id: EmailId,
+    pub contact_id: Option<ContactId>,
+    pub deal_id: Option<DealId>,
+    pub attempts: i32,
+    pub unconfirmed: bool,
+}
+
+impl DomainEvent for EmailSent {
+    const TYPE: &'static str = "email.sent";
+}
+
+/// An email will not be sent: refused by the server (`bounced` when the recipient was refused)
+/// or still failing after the last retry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EmailFailed {
+    pub email_id: EmailId,
+    pub contact_id: Option<ContactId>,
+    pub deal_id: Option<DealId>,
+    pub attempts: i32,
+    pub bounced: bool,
+    pub reason: String,
+}
+
+impl DomainEvent for EmailFailed {
+    const TYPE: &'static str = "email.failed";
+}
+
+/// A tracked email was opened (its pixel was loaded); every open, `first` on the first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EmailOpened {
+    pub email_id: EmailId,
+    pub contact_id: Option<ContactId>,
+    pub first: bool,
+}
+
+impl DomainEvent for EmailOpened {
+    const TYPE: &'static str = "email.opened";
+}
+
+/// A link in a tracked email was followed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EmailClicked {
+    pub email_id: EmailId,
+    pub contact_id: Option<ContactId>,
+    pub url: String,
+}
+
+impl DomainEvent for EmailClicked {
+    const TYPE: &'static str = "email.clicked";
 }

@@ -57,6 +57,11 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
         entry::<communication::TaskCreated>(),
         entry::<communication::TaskCompleted>(),
         entry::<communication::TaskReminderDue>(),
+        entry::<communication::EmailQueued>(),
+        entry::<communication::EmailSent>(),
+        entry::<communication::EmailFailed>(),
+        entry::<communication::EmailOpened>(),
+        entry::<communication::EmailClicked>(),
     ]
 }
 

@@ -6,6 +6,7 @@ pub mod custom_field_definition;
 pub mod deal;
 pub mod deal_contact;
 pub mod deal_stage_change;
+pub mod email;
 pub mod email_template;
 pub mod pipeline;
 pub mod pipeline_stage;

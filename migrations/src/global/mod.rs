@@ -11,6 +11,7 @@ mod m20261130_000008_tenant_plans;
 mod m20261130_000009_search_extension;
 mod m20261130_000010_file_transfers;
 mod m20261130_000011_task_reminders;
+mod m20261130_000012_mail_jobs;
 
 pub struct GlobalMigrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261130_000009_search_extension::Migration),
             Box::new(m20261130_000010_file_transfers::Migration),
             Box::new(m20261130_000011_task_reminders::Migration),
+            Box::new(m20261130_000012_mail_jobs::Migration),
         ]
     }
 }

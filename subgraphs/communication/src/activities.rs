@@ -32,7 +32,12 @@ pub struct NewActivity {
 }
 
 #[tracing::instrument(skip_all, fields(tenant.id = %tx.tenant()))]
-pub async fn log_activity(tx: &TenantTx, actor: UserId, new: NewActivity) -> ApiResult<activity::Model> {
+/// Logs `new`, by `actor` (`None`: recorded by the system, such as a deal won).
+pub async fn log_activity(
+    tx: &TenantTx,
+    actor: Option<UserId>,
+    new: NewActivity,
+) -> ApiResult<activity::Model> {
     if new.deal.is_none() && new.contact.is_none() && new.company.is_none() {
         return Err(ApiError::bad_input("dealId", "an activity needs a dealId, contactId or companyId"));
     }
@@ -45,7 +50,7 @@ pub async fn log_activity(tx: &TenantTx, actor: UserId, new: NewActivity) -> Api
         deal_id: Set(new.deal.map(|d| d.0)),
         contact_id: Set(new.contact.map(|c| c.0)),
         company_id: Set(new.company.map(|c| c.0)),
-        author_id: Set(Some(actor.0)),
+        author_id: Set(actor.map(|a| a.0)),
         duration_minutes: Set(new.duration_minutes),
         outcome: Set(new.outcome),
         participants: Set(new.participants),
@@ -63,7 +68,7 @@ pub async fn log_activity(tx: &TenantTx, actor: UserId, new: NewActivity) -> Api
         company_id: model.company_id.map(CompanyId),
         activity_type: model.kind,
     };
-    let event = Envelope::new(tx.tenant(), Some(actor), &logged)?;
+    let event = Envelope::new(tx.tenant(), actor, &logged)?;
     events::enqueue(&**tx, &event).await?;
     Ok(model)
 }

@@ -2,11 +2,13 @@
 //! deals and contacts (`Deal.activities`, `Contact.activities`).
 
 mod activities;
+pub mod emails;
+pub mod flows;
 mod graphql;
 pub mod mail;
-pub mod merges;
 pub mod reminders;
 mod tasks;
+mod track;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;
@@ -24,7 +26,7 @@ pub const SUBGRAPH: Subgraph = Subgraph {
     routes,
     sdl,
     background: Some(background),
-    files: None,
+    files: Some(track::routes),
 };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
@@ -34,12 +36,27 @@ pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, Muta
     )
 }
 
-/// Follows contact merges; fires task reminders.
+/// Sends queued mail; follows contact merges; fires task reminders.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
     let reminders = reminders::run(services.db.clone(), shutdown.clone());
-    let consumers = consumer::run_all(services, &merges::CONSUMERS, shutdown);
+    let sender = match mail::sender::Sender::new(services.db.clone(), &services.config.mail) {
+        Ok(sender) => {
+            tracing::info!(to = %sender.describe(), "sending mail");
+            Some(sender.run(shutdown.clone()))
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "mail is not sent: the mail settings are invalid");
+            None
+        }
+    };
+    let consumers = consumer::run_all(services, &flows::CONSUMERS, shutdown);
     Box::pin(async move {
-        futures::future::join(consumers, reminders).await;
+        let sender = async move {
+            if let Some(sender) = sender {
+                sender.await;
+            }
+        };
+        futures::future::join3(consumers, reminders, sender).await;
     })
 }
 

@@ -71,8 +71,10 @@ fn apply(active: &mut task::ActiveModel, fields: TaskFields) {
     }
 }
 
-pub async fn create_task(tx: &TenantTx, actor: UserId, fields: TaskFields) -> ApiResult<task::Model> {
-    let assignee = fields.assignee.unwrap_or(Some(actor));
+/// Creates a task, by `actor` (`None`: the system, such as a deal's follow-up); assigned to
+/// the actor unless `fields` say otherwise.
+pub async fn create_task(tx: &TenantTx, actor: Option<UserId>, fields: TaskFields) -> ApiResult<task::Model> {
+    let assignee = fields.assignee.unwrap_or(actor);
     check_assignee(tx, assignee).await?;
     let now = Utc::now();
     let mut active = task::ActiveModel {
@@ -90,7 +92,7 @@ pub async fn create_task(tx: &TenantTx, actor: UserId, fields: TaskFields) -> Ap
         contact_id: Set(None),
         company_id: Set(None),
         deal_id: Set(None),
-        created_by: Set(Some(actor.0)),
+        created_by: Set(actor.map(|a| a.0)),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -98,7 +100,7 @@ pub async fn create_task(tx: &TenantTx, actor: UserId, fields: TaskFields) -> Ap
     let task = active.insert(&**tx).await.map_err(reference_error)?;
     reminders::sync(tx, &task).await?;
     let created = TaskCreated { task_id: TaskId(task.id), assignee_id: assignee, due_at: task.due_at };
-    events::enqueue(&**tx, &Envelope::new(tx.tenant(), Some(actor), &created)?).await?;
+    events::enqueue(&**tx, &Envelope::new(tx.tenant(), actor, &created)?).await?;
     Ok(task)
 }
 

@@ -1,4 +1,6 @@
 mod activities;
+mod emails;
+mod flows;
 mod smtp;
 mod tasks;
 mod templates;

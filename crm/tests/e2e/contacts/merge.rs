@@ -15,7 +15,7 @@ use super::{contact, refusal};
 async fn merged_contacts_bring_their_deals_and_activities() {
     let stack = TestStack::with_router(crate::CRM).await;
     let shutdown = CancellationToken::new();
-    let consumers = crm_deal::merges::CONSUMERS.into_iter().chain(crm_communication::merges::CONSUMERS);
+    let consumers = crm_deal::merges::CONSUMERS.into_iter().chain(crm_communication::flows::CONSUMERS);
     for consumer in consumers {
         tokio::spawn(consumer::run(
             stack.db.clone(),
@@ -44,6 +44,25 @@ async fn merged_contacts_bring_their_deals_and_activities() {
             &org.token,
             log,
             json!({ "type": "CALL", "subject": "Call with Anne", "contactId": twin }),
+        )
+        .await;
+
+    let task = "mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }";
+    stack
+        .create(
+            "communication",
+            &org.token,
+            task,
+            json!({ "title": "Send Anne the deck", "contactId": twin }),
+        )
+        .await;
+    let send = "mutation($i: SendEmailInput!) { sendEmail(input: $i) { id } }";
+    stack
+        .create(
+            "communication",
+            &org.token,
+            send,
+            json!({ "contactId": twin, "subject": "Deck", "text": "Attached." }),
         )
         .await;
 
@@ -112,6 +131,13 @@ async fn merged_contacts_bring_their_deals_and_activities() {
         )
         .await;
     assert_eq!(links, 0);
+    for table in ["tasks", "emails"] {
+        let moved = format!("SELECT count(*) FROM {table} WHERE contact_id = $1");
+        eventually(&format!("{table} moved to the primary"), Duration::from_secs(20), async || {
+            stack.count_in(&org, &moved, vec![uuid(&primary).into()]).await == 1
+        })
+        .await;
+    }
     let shared_links = stack
         .count_in(
             &org,
@@ -124,7 +150,10 @@ async fn merged_contacts_bring_their_deals_and_activities() {
     // Handling the event again does nothing: each consumer's ledger has it.
     let subject = format!("crm.{}.contact.merged", org.tenant_id);
     let payload = serde_json::to_vec(&events[0]).expect("json");
-    for consumer in crm_deal::merges::CONSUMERS.into_iter().chain(crm_communication::merges::CONSUMERS) {
+    for consumer in crm_deal::merges::CONSUMERS.into_iter().chain(crm_communication::flows::CONSUMERS) {
+        if consumer.event_type != "contact.merged" {
+            continue;
+        }
         let outcome = consumer::process(&stack.db, consumer, &subject, &payload).await.expect("process");
         assert_eq!(outcome, Outcome::Duplicate, "{}", consumer.name);
     }

@@ -1,3 +1,4 @@
+mod emails;
 mod mutation;
 mod query;
 mod tasks;

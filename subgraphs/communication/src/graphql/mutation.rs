@@ -2,6 +2,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, MergedObject, Obje
 use chrono::{DateTime, Utc};
 use crm_entities::ids::{ActivityId, CompanyId, ContactId, DealId};
 use crm_platform::auth::Role;
+
+use super::emails::EmailMutation;
 use crm_platform::patch::change;
 use crm_platform::{ApiError, ApiResult, Caller, text};
 
@@ -107,7 +109,7 @@ pub struct ActivityMutation;
 /// Activity, task and email template writes, one `Mutation` type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(ActivityMutation, TaskMutation, TemplateMutation);
+pub struct MutationRoot(ActivityMutation, TaskMutation, TemplateMutation, EmailMutation);
 
 #[Object]
 impl ActivityMutation {
@@ -120,7 +122,7 @@ impl ActivityMutation {
         let caller = Caller::of(ctx)?;
         let new = input.parse()?;
         let tx = caller.write_tx().await?;
-        let activity = log_activity(&tx, caller.user(), new).await?;
+        let activity = log_activity(&tx, Some(caller.user()), new).await?;
         tx.commit().await?;
         Ok(Activity(activity))
     }

@@ -225,7 +225,7 @@ impl TaskMutation {
         let caller = Caller::of(ctx)?;
         let fields = input.parse()?;
         let tx = caller.write_tx().await?;
-        let task = domain::create_task(&tx, caller.user(), fields).await?;
+        let task = domain::create_task(&tx, Some(caller.user()), fields).await?;
         tx.commit().await?;
         Ok(Task(task))
     }
