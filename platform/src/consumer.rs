@@ -28,6 +28,8 @@ const RETRY_BACKOFF: [Duration; 5] = [
     Duration::from_secs(600),
 ];
 const RECONNECT_DELAY: Duration = Duration::from_secs(2);
+/// Messages fetched ahead of the one being handled.
+const FETCH_AHEAD: usize = 4;
 
 /// Handles one event inside the tenant transaction; returning an error rolls it back and asks
 /// for a redelivery.
@@ -108,7 +110,9 @@ async fn consume(db: &Db, js: &jetstream::Context, consumer: Consumer) -> anyhow
             },
         )
         .await?;
-    let mut messages = pull.messages().await?;
+    // A few messages at a time: what a stopped process had fetched but not handled waits out
+    // `ack_wait` before another gets it, so little is fetched ahead.
+    let mut messages = pull.stream().max_messages_per_batch(FETCH_AHEAD).messages().await?;
     while let Some(message) = messages.next().await {
         let message = message?;
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);

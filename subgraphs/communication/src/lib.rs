@@ -8,6 +8,7 @@ mod graphql;
 pub mod mail;
 pub mod reminders;
 mod tasks;
+mod timeline;
 mod track;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};

@@ -15,7 +15,9 @@ const SEND: &str = "mutation($i: SendEmailInput!) { sendEmail(input: $i) {
     id status attempts sentAt tracked contact { id } deal { id } } }";
 const EMAIL: &str = "query($id: ID!) { email(id: $id) {
     id status attempts lastError messageId sentAt openedAt opens clicks deliveryUnconfirmed } }";
-const WAIT: Duration = Duration::from_secs(20);
+/// Longer than a mail job's lease (30 s): a job leased by another test's stack that stopped
+/// mid-attempt comes free after that.
+const WAIT: Duration = Duration::from_secs(75);
 
 /// An address no other test uses, starting with `prefix` (which the test server's rules read).
 fn address(prefix: &str) -> String {

@@ -6,7 +6,9 @@ use std::time::Duration;
 use crm_testkit::{TestStack, eventually, link_token, outbox_events};
 use serde_json::json;
 
-const WAIT: Duration = Duration::from_secs(30);
+/// Longer than a consumer's `ack_wait` (30 s): an event fetched by another test's stack that
+/// stopped before handling it is redelivered after that.
+const WAIT: Duration = Duration::from_secs(75);
 
 #[tokio::test]
 async fn registration_invitation_and_reset_mail_reach_the_server_with_their_links() {

@@ -4,3 +4,4 @@ mod flows;
 mod smtp;
 mod tasks;
 mod templates;
+mod timeline;

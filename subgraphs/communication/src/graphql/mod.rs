@@ -3,6 +3,7 @@ mod mutation;
 mod query;
 mod tasks;
 mod templates;
+mod timeline;
 mod types;
 
 pub use mutation::MutationRoot;

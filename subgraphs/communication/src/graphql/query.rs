@@ -9,6 +9,7 @@ use crm_platform::{ApiError, ApiResult};
 use super::emails::EmailQuery;
 use super::tasks::TaskQuery;
 use super::templates::TemplateQuery;
+use super::timeline::TimelineQuery;
 use super::types::{Activity, CompanyRef, ContactRef, DealRef, timeline_page};
 use crate::activities::{ActivityFilter, ActivityLoader, list_activities};
 
@@ -18,7 +19,7 @@ pub struct EntityQuery;
 /// Entities, timelines, tasks and email templates, one `Query` type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(EntityQuery, TaskQuery, TemplateQuery, EmailQuery);
+pub struct QueryRoot(EntityQuery, TaskQuery, TemplateQuery, EmailQuery, TimelineQuery);
 
 /// Selects activities; every part given must hold.
 #[derive(InputObject, Default)]
