@@ -2,6 +2,7 @@
 //! deals and contacts (`Deal.activities`, `Contact.activities`).
 
 mod activities;
+mod analytics;
 pub mod emails;
 pub mod flows;
 mod graphql;

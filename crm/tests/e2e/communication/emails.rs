@@ -172,7 +172,37 @@ async fn a_sent_email_arrives_once_with_tracked_links_and_its_opens_and_clicks_c
     assert_eq!(received.len(), 2);
     assert!(received[1].text().contains(r#"href="https://example.com/pricing?plan=team&amp;seats=5""#));
     assert!(!received[1].text().contains("/track/"));
+    settled(&stack, &org.token, plain.ok()["sendEmail"]["id"].as_str().expect("id")).await;
+
+    // Analytics: two delivered, one opened and clicked; per sender; nothing for another org.
+    let range = today();
+    let totals = stack.subgraph("communication", Some(&org.token), ANALYTICS, range.clone()).await;
+    let report = totals.ok()["communicationAnalytics"].clone();
+    assert_eq!(
+        report["totals"],
+        json!({ "sent": 2, "delivered": 2, "failed": 0, "bounced": 0, "opened": 1, "clicked": 1, "openRate": 0.5, "clickRate": 0.5 })
+    );
+    let by_member = report["bySender"]
+        .as_array()
+        .expect("senders")
+        .iter()
+        .find(|s| s["sender"]["id"] == json!(team.member.user_id))
+        .cloned();
+    assert_eq!(by_member.expect("the member's line")["stats"]["openRate"], 1.0);
+    assert_eq!(report["byPeriod"].as_array().expect("periods").len(), 1);
+    let foreign = stack.subgraph("communication", Some(&other.token), ANALYTICS, range).await;
+    assert_eq!(foreign.ok()["communicationAnalytics"]["totals"]["sent"], 0);
 }
+
+/// From yesterday to tomorrow.
+fn today() -> Value {
+    let now = chrono::Utc::now();
+    json!({ "from": now - chrono::Duration::days(1), "to": now + chrono::Duration::days(1) })
+}
+
+const ANALYTICS: &str = "query($from: DateTime!, $to: DateTime!) { communicationAnalytics(from: $from, to: $to, period: MONTH) {
+    totals { sent delivered failed bounced opened clicked openRate clickRate }
+    byPeriod { periodStart stats { sent } } bySender { sender { id } stats { sent openRate } } activitiesByType { type count } } }";
 
 #[tokio::test]
 async fn a_4xx_is_retried_and_a_5xx_or_the_last_retry_fails_with_the_reason() {
@@ -231,6 +261,15 @@ async fn a_4xx_is_retried_and_a_5xx_or_the_last_retry_fails_with_the_reason() {
         assert_eq!(response.body["errors"][0]["extensions"]["field"], field);
     }
     assert_eq!(stack.count_in(&org, "SELECT count(*) FROM emails WHERE purpose = 'crm'", vec![]).await, 4);
+    let range = today();
+    let report = stack.subgraph("communication", Some(&org.token), ANALYTICS, range).await;
+    assert_eq!(
+        report.ok()["communicationAnalytics"]["totals"],
+        json!({ "sent": 4, "delivered": 1, "failed": 3, "bounced": 1, "opened": 0, "clicked": 0, "openRate": 0.0, "clickRate": 0.0 })
+    );
+    let backwards = json!({ "from": "2021-01-01T00:00:00Z", "to": "2020-01-01T00:00:00Z" });
+    let refused = stack.subgraph("communication", Some(&org.token), ANALYTICS, backwards).await;
+    assert_eq!(refused.error_codes(), ["BAD_USER_INPUT"]);
 }
 
 /// Queues an email the way a sender that then died would have left it: in `status` after one

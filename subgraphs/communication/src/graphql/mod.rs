@@ -1,3 +1,4 @@
+mod analytics;
 mod emails;
 mod mutation;
 mod query;

@@ -6,6 +6,7 @@ use crm_platform::Caller;
 use crm_platform::ids::UserId;
 use crm_platform::{ApiError, ApiResult};
 
+use super::analytics::AnalyticsQuery;
 use super::emails::EmailQuery;
 use super::tasks::TaskQuery;
 use super::templates::TemplateQuery;
@@ -19,7 +20,7 @@ pub struct EntityQuery;
 /// Entities, timelines, tasks and email templates, one `Query` type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(EntityQuery, TaskQuery, TemplateQuery, EmailQuery, TimelineQuery);
+pub struct QueryRoot(EntityQuery, TaskQuery, TemplateQuery, EmailQuery, TimelineQuery, AnalyticsQuery);
 
 /// Selects activities; every part given must hold.
 #[derive(InputObject, Default)]
