@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A real SMTP server for the tests (aiosmtpd). Usage: smtp_server.py DIR MODE [--until-stdin-closes]
+"""A real SMTP server for the tests (aiosmtpd). Usage: smtp_server.py DIR MODE [--until-stdin-closes] [--port N]
 
 Listens on 127.0.0.1 (a free port, printed as `port N` on the first line of stdout) and stores
 each accepted message as DIR/<n>.eml (its envelope recipients in an `X-Envelope-To` line first).
@@ -12,7 +12,8 @@ MODE decides the replies:
                 refuse...   554 to DATA
                 deferN...   451 to DATA for the first N messages to that address, then 250
                 anything else 250
-With --until-stdin-closes the server exits when its standard input closes (its parent ended).
+With --until-stdin-closes the server exits when its standard input closes (its parent ended);
+--port N listens on that port instead of a free one.
 """
 import asyncio
 import os
@@ -82,7 +83,8 @@ async def main():
         threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
     os.makedirs(directory, exist_ok=True)
     store = Store(directory, mode)
-    server = await asyncio.get_running_loop().create_server(lambda: SMTP(store, hostname="test-smtp"), "127.0.0.1", 0)
+    port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
+    server = await asyncio.get_running_loop().create_server(lambda: SMTP(store, hostname="test-smtp"), "127.0.0.1", port)
     print(f"port {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
         await server.serve_forever()

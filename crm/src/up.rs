@@ -25,6 +25,15 @@ pub async fn run() -> ExitCode {
 async fn run_inner() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init(&config);
+    let mail = match &config.mail.smtp_url {
+        Some(_) => crm_communication::mail::transport::Transport::from_settings(&config.mail)
+            .map(|transport| transport.describe())
+            .map_err(|err| anyhow::anyhow!(err))?,
+        None => {
+            let dir = std::env::current_dir()?.join(&config.mail.dir);
+            format!("no SMTP_URL set: each email is written as an .eml file into {}", dir.display())
+        }
+    };
     database::prepare(&config.database_url).await?;
     let services = Services::connect(config).await?;
 
@@ -47,6 +56,7 @@ async fn run_inner() -> anyhow::Result<()> {
     for subgraph in crm_subgraphs::ALL {
         println!("  {:<13} subgraph     http://localhost:{}/graphql", subgraph.name, subgraph.default_port);
     }
+    println!("  Email                     {mail}");
     println!("Press Ctrl-C to stop.");
 
     let outcome = tokio::select! {

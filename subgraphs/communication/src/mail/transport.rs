@@ -22,6 +22,8 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 
 /// How long one SMTP command (or the message content) may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long connecting, greeting, TLS, login and the envelope may take together.
+const PREPARE_LIMIT: Duration = Duration::from_secs(60);
 
 /// One email, ready to go.
 #[derive(Clone, Debug)]
@@ -158,36 +160,14 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let mut conn = match connect(server).await {
-        Ok(conn) => conn,
-        Err(err) => return Outcome::Deferred(describe(&err)),
-    };
     let content = message.formatted();
-    let envelope = message.envelope();
-    let mut parameters = Vec::new();
-    if !content.is_ascii() {
-        if !conn.server_info().supports_feature(Extension::EightBitMime) {
-            conn.abort().await;
-            return Outcome::Refused(
-                "the message needs 8BITMIME, which the server does not offer".to_owned(),
-            );
-        }
-        parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
-    }
-    if let Err(err) = conn.command(Mail::new(envelope.from().cloned(), parameters)).await {
-        conn.abort().await;
-        return before_content(&err, false);
-    }
-    for to in envelope.to() {
-        if let Err(err) = conn.command(Rcpt::new(to.clone(), vec![])).await {
-            conn.abort().await;
-            return before_content(&err, true);
-        }
-    }
-    if let Err(err) = conn.command(Data).await {
-        conn.abort().await;
-        return before_content(&err, false);
-    }
+    // Everything before the content, bounded as a whole: the server has nothing yet.
+    let prepared = tokio::time::timeout(PREPARE_LIMIT, prepare(server, message, &content)).await;
+    let mut conn = match prepared {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(outcome)) => return outcome,
+        Err(_) => return Outcome::Deferred("the server did not answer in time".to_owned()),
+    };
     if !delivering().await {
         // Closing mid-DATA makes the server drop what it has; a QUIT would be read as content.
         drop(conn);
@@ -202,10 +182,45 @@ where
         Err(_) => Outcome::Unconfirmed("no reply from the server after the message content".to_owned()),
     };
     if outcome == Outcome::Accepted {
-        let _ = conn.quit().await;
+        let _ = tokio::time::timeout(SMTP_TIMEOUT, conn.quit()).await;
     }
     // Otherwise the connection is just closed: it is broken or the server said no.
     outcome
+}
+
+/// Connects and goes as far as the server's go-ahead for the content (354 to DATA).
+async fn prepare(
+    server: &SmtpServer,
+    message: &Message,
+    content: &[u8],
+) -> Result<AsyncSmtpConnection, Outcome> {
+    let mut conn = connect(server).await.map_err(Outcome::Deferred)?;
+    let envelope = message.envelope();
+    let mut parameters = Vec::new();
+    if !content.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            conn.abort().await;
+            return Err(Outcome::Refused(
+                "the message needs 8BITMIME, which the server does not offer".to_owned(),
+            ));
+        }
+        parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    if let Err(err) = conn.command(Mail::new(envelope.from().cloned(), parameters)).await {
+        conn.abort().await;
+        return Err(before_content(&err, false));
+    }
+    for to in envelope.to() {
+        if let Err(err) = conn.command(Rcpt::new(to.clone(), vec![])).await {
+            conn.abort().await;
+            return Err(before_content(&err, true));
+        }
+    }
+    if let Err(err) = conn.command(Data).await {
+        conn.abort().await;
+        return Err(before_content(&err, false));
+    }
+    Ok(conn)
 }
 
 /// A failure before any content went out: the server has nothing.
@@ -217,31 +232,37 @@ fn before_content(err: &SmtpError, recipient: bool) -> Outcome {
     }
 }
 
-async fn connect(server: &SmtpServer) -> Result<AsyncSmtpConnection, SmtpError> {
+/// A connection ready for an envelope; a failure is described in one line.
+async fn connect(server: &SmtpServer) -> Result<AsyncSmtpConnection, String> {
+    let fail = |err: SmtpError| describe(&err);
     let hello = ClientId::default();
-    let implicit = match server.tls {
-        Tls::Implicit => Some(TlsParameters::new(server.host.clone())?),
-        _ => None,
+    let mut conn = if server.tls == Tls::Implicit {
+        let tls = TlsParameters::new(server.host.clone()).map_err(fail)?;
+        let address = (server.host.as_str(), server.port);
+        AsyncSmtpConnection::connect_tokio1(address, Some(SMTP_TIMEOUT), &hello, Some(tls), None)
+            .await
+            .map_err(fail)?
+    } else {
+        // Our own socket, without Nagle's delay: the content and its final dot are two writes,
+        // and waiting for the server's delayed ACK in between costs ~40 ms a message.
+        let unreachable = |err: std::io::Error| format!("{}:{}: {err}", server.host, server.port);
+        let tcp =
+            tokio::net::TcpStream::connect((server.host.as_str(), server.port)).await.map_err(unreachable)?;
+        tcp.set_nodelay(true).map_err(unreachable)?;
+        AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await.map_err(fail)?
     };
-    let mut conn = AsyncSmtpConnection::connect_tokio1(
-        (server.host.as_str(), server.port),
-        Some(SMTP_TIMEOUT),
-        &hello,
-        implicit,
-        None,
-    )
-    .await?;
     let upgrade = match server.tls {
         Tls::Required => true,
         Tls::Opportunistic => conn.can_starttls(),
         Tls::Implicit | Tls::None => false,
     };
     if upgrade {
-        conn.starttls(TlsParameters::new(server.host.clone())?, &hello).await?;
+        let tls = TlsParameters::new(server.host.clone()).map_err(fail)?;
+        conn.starttls(tls, &hello).await.map_err(fail)?;
     }
     if let Some((user, password)) = &server.credentials {
         let credentials = Credentials::new(user.clone(), password.clone());
-        conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await?;
+        conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).await.map_err(fail)?;
     }
     Ok(conn)
 }
