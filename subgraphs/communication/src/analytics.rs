@@ -146,7 +146,7 @@ pub async fn report(
     }
     let mut by_sender: Vec<(Option<UserId>, EmailCounts)> =
         by_sender.into_iter().map(|(id, counts)| (id.map(UserId), counts)).collect();
-    by_sender.sort_by(|a, b| b.1.sent.cmp(&a.1.sent));
+    by_sender.sort_by_key(|line| std::cmp::Reverse(line.1.sent));
 
     let mut kinds = Sql::new("SELECT kind, count(*) AS count FROM activities WHERE occurred_at >= ");
     kinds.bind(from).push(" AND occurred_at < ").bind(to);
