@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crm_platform::consumer::{self, Outcome};
 use crm_testkit::{TestStack, eventually, link_token, outbox_events};
 use serde_json::json;
 
@@ -34,6 +35,18 @@ async fn registration_invitation_and_reset_mail_reach_the_server_with_their_link
     let events = outbox_events(&stack, &org.tenant_id, "tenant.user_invited").await;
     let accept_url = events[0]["data"]["accept_url"].as_str().expect("link");
     assert!(text.contains(accept_url), "the accept link is in the mail: {text}");
+    // Delivered again, the event sends nothing more: the consumer's ledger has it.
+    let invitation_consumer = crm_communication::flows::CONSUMERS
+        .into_iter()
+        .find(|c| c.event_type == "tenant.user_invited")
+        .expect("the invitation flow");
+    let subject = format!("crm.{}.tenant.user_invited", org.tenant_id);
+    let payload = serde_json::to_vec(&events[0]).expect("json");
+    let again =
+        consumer::process(&stack.db, invitation_consumer, &subject, &payload).await.expect("processed");
+    assert_eq!(again, Outcome::Duplicate);
+    let invitations = "SELECT count(*) FROM emails WHERE purpose = 'invitation'";
+    assert_eq!(stack.count_in(&org, invitations, vec![]).await, 1);
     // The link in the mail works.
     let accept = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { user { id } } }";
     let input = json!({ "i": { "token": link_token(accept_url), "name": "New Hire", "password": "a long enough password 1" } });
