@@ -12,12 +12,14 @@ MODE decides the replies:
                 refuse...   554 to DATA
                 deferN...   451 to DATA for the first N messages to that address, then 250
                 anything else 250
-With --until-stdin-closes the server exits when its standard input closes (its parent ended);
+With --until-stdin-closes the server removes DIR and exits when its standard input closes (its
+parent ended);
 --port N listens on that port instead of a free one.
 """
 import asyncio
 import os
 import re
+import shutil
 import sys
 import threading
 
@@ -71,16 +73,17 @@ class Store:
         return "250 2.0.0 Stored"
 
 
-def exit_when_stdin_closes():
+def exit_when_stdin_closes(directory):
     while sys.stdin.buffer.read(4096):
         pass
+    shutil.rmtree(directory, ignore_errors=True)
     os._exit(0)
 
 
 async def main():
     directory, mode = sys.argv[1], sys.argv[2]
     if "--until-stdin-closes" in sys.argv[3:]:
-        threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
+        threading.Thread(target=exit_when_stdin_closes, args=(directory,), daemon=True).start()
     os.makedirs(directory, exist_ok=True)
     store = Store(directory, mode)
     port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0

@@ -90,15 +90,18 @@ def start(env):
             sys.exit(f"{binary} is missing: cargo build --release -p crm-auth -p crm-tenant -p crm-contact")
         processes[name] = subprocess.Popen([binary], env={**env, "PORT": str(PORTS[name])})
     for name in PORTS:
-        for _ in range(400):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORTS[name]}/health/live", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            sys.exit(f"the {name} subgraph did not start")
+        wait_live(name)
     return processes
+
+
+def wait_live(name):
+    for _ in range(400):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORTS[name]}/health/live", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"the {name} subgraph did not start")
 
 
 FIRST = ["Ann", "Bob", "Cid", "Dee", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jana", "Karl", "Lena", "Mia", "Nils",

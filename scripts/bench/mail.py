@@ -72,13 +72,8 @@ def received(directory, domain):
 def start_communication(env):
     binary = os.path.join(bench.BIN_DIR, "crm-communication")
     process = subprocess.Popen([binary], env={**env, "PORT": str(bench.PORTS["communication"])})
-    for _ in range(400):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{bench.PORTS['communication']}/health/live", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("the communication subgraph did not start")
+    bench.wait_live("communication")
+    return process
 
 
 def organization():
@@ -107,10 +102,10 @@ def statuses(tenant_id):
     return {(row.split("|")[0], row.split("|")[1] == "t"): int(row.split("|")[2]) for row in out.stdout.split()}
 
 
-def run(env, kills):
+def run(env, kills, communication):
+    """One drain, with the communication subgraph (the sender) `communication`, stopped after."""
     directory = tempfile.mkdtemp(prefix="crm-bench-smtp-")
     smtp = start_smtp(directory)
-    communication = start_communication(env)
     try:
         tenant_id, token, subdomain = organization()
         domain = f"@{subdomain}.example.test"
@@ -157,20 +152,12 @@ def main():
            "MAIL_RETRY_SECS": "1"}
     subprocess.run([bench.CRM_BIN, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     print(f"binaries: {bench.BIN_DIR}")
-    processes = {}
-    for name in ("auth", "tenant"):
-        processes[name] = subprocess.Popen([os.path.join(bench.BIN_DIR, f"crm-{name}")], env={**env, "PORT": str(bench.PORTS[name])})
-    for name in ("auth", "tenant"):
-        for _ in range(400):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{bench.PORTS[name]}/health/live", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
+    processes = bench.start(env)
+    communication = processes.pop("communication")
     try:
-        run(env, kills=0)
+        run(env, 0, communication)
         if not os.environ.get("BENCH_NO_KILLS"):
-            run(env, kills=2)
+            run(env, 2, start_communication(env))
     finally:
         for process in processes.values():
             process.terminate()

@@ -101,6 +101,8 @@ impl Sender {
         sql.bind(LEASE.as_secs_f64()).push(
             ") WHERE email_id = (SELECT email_id FROM crm.mail_jobs
                WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
+                 -- A deleted organization sends nothing more; its jobs go with it when purged.
+                 AND tenant_id IN (SELECT id FROM crm.tenants WHERE deleted_at IS NULL)
                ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING email_id, tenant_id",
         );
