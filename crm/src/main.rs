@@ -15,6 +15,7 @@ mod import;
 mod progress;
 mod schema;
 mod up;
+mod web;
 
 use std::process::ExitCode;
 

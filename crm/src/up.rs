@@ -11,6 +11,8 @@ use tokio_util::sync::CancellationToken;
 use crate::database;
 
 const ROUTER_PORT: u16 = 4000;
+/// The one origin people open: the app, with the API paths behind it.
+const WEB_PORT: u16 = 3000;
 
 pub async fn run() -> ExitCode {
     match run_inner().await {
@@ -49,10 +51,27 @@ async fn run_inner() -> anyhow::Result<()> {
     let config_path = crm_router::write_run_dir(&run_dir)?;
     let mut router = spawn_router(&config_path)?;
 
+    let app = web_app()?;
+    let origin = crate::web::routes(crate::web::Upstreams {
+        graphql: format!("http://127.0.0.1:{ROUTER_PORT}"),
+        files: format!("http://127.0.0.1:{}", crm_contact::SUBGRAPH.default_port),
+        tracking: format!("http://127.0.0.1:{}", crm_communication::SUBGRAPH.default_port),
+        app,
+    });
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", WEB_PORT)).await?;
+    let web = tokio::spawn({
+        let stop = stop.clone();
+        let service = origin.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        async move { axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await }
+    });
+
     println!();
     println!("MTenant CRM is running:");
-    println!("  GraphQL API and GraphiQL  http://localhost:{ROUTER_PORT}/graphql");
-    println!("  Subscriptions (ws)        ws://localhost:{ROUTER_PORT}/graphql");
+    println!("  The app                   http://localhost:{WEB_PORT}");
+    println!(
+        "  GraphQL API               http://localhost:{WEB_PORT}/graphql (the router: http://localhost:{ROUTER_PORT}/graphql)"
+    );
+    println!("  Subscriptions (ws)        ws://localhost:{WEB_PORT}/graphql");
     for subgraph in crm_subgraphs::ALL {
         println!("  {:<13} subgraph     http://localhost:{}/graphql", subgraph.name, subgraph.default_port);
     }
@@ -65,6 +84,7 @@ async fn run_inner() -> anyhow::Result<()> {
     };
     stop_router(&mut router).await;
     stop.cancel();
+    let _ = web.await;
     let served = subgraphs.await?;
     let _ = std::fs::remove_dir_all(&run_dir);
     outcome.and(served)
@@ -80,6 +100,48 @@ fn spawn_router(config_path: &std::path::Path) -> anyhow::Result<Child> {
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()?)
+}
+
+/// The built web app (`web/dist`, or `WEB_DIST`), built first when it is missing or older than
+/// its sources and npm is at hand.
+fn web_app() -> anyhow::Result<std::path::PathBuf> {
+    if let Ok(dist) = std::env::var("WEB_DIST") {
+        return Ok(dist.into());
+    }
+    let web = std::path::PathBuf::from("web");
+    let dist = web.join("dist");
+    if !web.join("package.json").exists() {
+        return Ok(dist);
+    }
+    let built = std::fs::metadata(dist.join("index.html")).and_then(|m| m.modified()).ok();
+    let stale = match built {
+        None => true,
+        Some(built) => newest_change(&web.join("src")).is_some_and(|changed| changed > built),
+    };
+    if stale {
+        println!("Building the web app (web/dist)…");
+        let npm = |args: &[&str]| std::process::Command::new("npm").args(args).current_dir(&web).status();
+        if !web.join("node_modules").exists() {
+            npm(&["ci", "--no-audit", "--no-fund"])?;
+        }
+        let status = npm(&["run", "build"])?;
+        anyhow::ensure!(status.success(), "building the web app failed ({status})");
+    }
+    Ok(dist)
+}
+
+fn newest_change(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let changed = if path.is_dir() {
+            newest_change(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).ok()
+        };
+        newest = newest.max(changed);
+    }
+    newest
 }
 
 /// SIGTERM lets the router drain; if it is still there after the grace period it is killed.

@@ -15,7 +15,7 @@
 //! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
 //! | `TENANT_RETENTION_DAYS` | how long a deleted organization is kept before it is purged | `30` |
 //! | `TRASH_RETENTION_DAYS` | how long trashed contacts and companies are kept before they are purged | `30` |
-//! | `APP_BASE_URL` | the web app; password-reset links point here, never at a request's host | `http://localhost:5173` |
+//! | `APP_BASE_URL` | the web app; password-reset and invitation links point here, never at a request's host | `http://localhost:3000` (`crm up`'s origin) |
 //! | `FILES_BASE_URL` | where clients reach the contact subgraph's upload and download paths (`/files/…`): the public origin in a deployment | `http://127.0.0.1:8082` |
 //! | `SIGNING_KEY_ROTATION_DAYS` | age at which the auth subgraph replaces its signing key (`0`: only `crm rotate-keys`) | `30` |
 //! | `SMTP_URL` | the mail server: `smtp://host:587` (STARTTLS required), `smtps://host:465`, `smtp://host:25?tls=none` (local servers only); `user:password@` for AUTH | none: mail is written as `.eml` files into `MAIL_DIR` |
@@ -183,7 +183,7 @@ impl Config {
                 Duration::ZERO
             }
         };
-        let app_base_url = get("APP_BASE_URL", "http://localhost:5173").trim_end_matches('/').to_owned();
+        let app_base_url = get("APP_BASE_URL", "http://localhost:3000").trim_end_matches('/').to_owned();
         if !app_base_url.starts_with("http://") && !app_base_url.starts_with("https://") {
             problems.push("APP_BASE_URL must be an http(s) URL".to_owned());
         }

@@ -52,7 +52,7 @@ async fn reset_flow() {
 
     let links = reset_links(&stack, &org, 1).await;
     assert_eq!(links.len(), 1);
-    assert!(links[0].starts_with("http://localhost:5173/reset-password?token="), "{}", links[0]);
+    assert!(links[0].starts_with("http://localhost:3000/reset-password?token="), "{}", links[0]);
     let older = link_token(&links[0]);
     forgot(&stack, &org).await.ok();
     let newer = link_token(&reset_links(&stack, &org, 2).await[1]);
@@ -125,6 +125,6 @@ async fn a13_reset_links_ignore_the_host_the_request_names() {
         .expect("sent");
     assert!(response.status().is_success());
     let links = reset_links(&stack, &org, 1).await;
-    assert!(links[0].starts_with("http://localhost:5173/reset-password?token="), "{}", links[0]);
+    assert!(links[0].starts_with("http://localhost:3000/reset-password?token="), "{}", links[0]);
     assert!(!links[0].contains("evil"));
 }

@@ -11,7 +11,7 @@ async fn accept_token(stack: &TestStack, org: &Org, email: &str) -> String {
     let events = outbox_events(stack, &org.tenant_id, "tenant.user_invited").await;
     let event = events.iter().rev().find(|e| e["data"]["email"] == email).expect("an invitation event");
     let link = event["data"]["accept_url"].as_str().expect("link");
-    assert!(link.starts_with("http://localhost:5173/accept-invitation?token="), "{link}");
+    assert!(link.starts_with("http://localhost:3000/accept-invitation?token="), "{link}");
     link_token(link)
 }
 

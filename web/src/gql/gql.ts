@@ -1,0 +1,154 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "mutation Logout { logout }": typeof types.LogoutDocument,
+    "\n  mutation Refresh($token: String!) {\n    refreshToken(token: $token) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.RefreshDocument,
+    "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n": typeof types.AcceptInvitationDocument,
+    "\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.InvitedLoginDocument,
+    "\n  fragment CardFields on Deal {\n    id\n    title\n    position\n    version\n    amount\n    currency\n    probability\n    isRotten\n    stage {\n      id\n    }\n    owner {\n      name\n    }\n  }\n": typeof types.CardFieldsFragmentDoc,
+    "\n  query BoardPipelines {\n    pipelines {\n      id\n      name\n      isDefault\n      stages {\n        id\n        name\n        kind\n      }\n    }\n  }\n": typeof types.BoardPipelinesDocument,
+    "\n  query BoardDeals($pipeline: ID!, $after: String) {\n    deals(filter: { pipelineId: { eq: $pipeline } }, first: 100, after: $after) {\n      edges {\n        node {\n          ...CardFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.BoardDealsDocument,
+    "\n  mutation BoardMove($id: ID!, $stage: ID!, $before: ID) {\n    moveDeal(id: $id, stageId: $stage, beforeId: $before) {\n      ...CardFields\n    }\n  }\n": typeof types.BoardMoveDocument,
+    "\n  mutation BoardCreate($input: CreateDealInput!) {\n    createDeal(input: $input) {\n      ...CardFields\n    }\n  }\n": typeof types.BoardCreateDocument,
+    "\n  subscription BoardChanges($pipeline: ID, $after: ID) {\n    dealChanged(pipelineId: $pipeline, after: $after) {\n      id\n      kind\n      version\n      deal {\n        ...CardFields\n        pipeline {\n          id\n        }\n      }\n    }\n  }\n": typeof types.BoardChangesDocument,
+    "\n  query ContactPage($id: ID!) {\n    contact(id: $id) {\n      id\n      name\n      email\n      phone\n      jobTitle\n      company {\n        id\n        name\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n    timeline(contactId: $id, first: 50) {\n      entries {\n        kind\n        at\n        activity {\n          subject\n        }\n        email {\n          subject\n          status\n        }\n        task {\n          title\n        }\n        fromStage\n        toStage\n        url\n      }\n    }\n  }\n": typeof types.ContactPageDocument,
+    "\n  query ContactList($search: String, $after: String) {\n    contacts(filter: { search: $search }, first: 25, after: $after) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          email\n          jobTitle\n          company {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.ContactListDocument,
+    "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.ContactsCreateCompanyDocument,
+    "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n": typeof types.ContactsCreateContactDocument,
+    "\n  mutation ForgotPassword($input: ForgotPasswordInput!) {\n    forgotPassword(input: $input)\n  }\n": typeof types.ForgotPasswordDocument,
+    "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": typeof types.ResetPasswordDocument,
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n": typeof types.RegisterDocument,
+    "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.FirstLoginDocument,
+};
+const documents: Documents = {
+    "mutation Logout { logout }": types.LogoutDocument,
+    "\n  mutation Refresh($token: String!) {\n    refreshToken(token: $token) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.RefreshDocument,
+    "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n": types.AcceptInvitationDocument,
+    "\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.InvitedLoginDocument,
+    "\n  fragment CardFields on Deal {\n    id\n    title\n    position\n    version\n    amount\n    currency\n    probability\n    isRotten\n    stage {\n      id\n    }\n    owner {\n      name\n    }\n  }\n": types.CardFieldsFragmentDoc,
+    "\n  query BoardPipelines {\n    pipelines {\n      id\n      name\n      isDefault\n      stages {\n        id\n        name\n        kind\n      }\n    }\n  }\n": types.BoardPipelinesDocument,
+    "\n  query BoardDeals($pipeline: ID!, $after: String) {\n    deals(filter: { pipelineId: { eq: $pipeline } }, first: 100, after: $after) {\n      edges {\n        node {\n          ...CardFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.BoardDealsDocument,
+    "\n  mutation BoardMove($id: ID!, $stage: ID!, $before: ID) {\n    moveDeal(id: $id, stageId: $stage, beforeId: $before) {\n      ...CardFields\n    }\n  }\n": types.BoardMoveDocument,
+    "\n  mutation BoardCreate($input: CreateDealInput!) {\n    createDeal(input: $input) {\n      ...CardFields\n    }\n  }\n": types.BoardCreateDocument,
+    "\n  subscription BoardChanges($pipeline: ID, $after: ID) {\n    dealChanged(pipelineId: $pipeline, after: $after) {\n      id\n      kind\n      version\n      deal {\n        ...CardFields\n        pipeline {\n          id\n        }\n      }\n    }\n  }\n": types.BoardChangesDocument,
+    "\n  query ContactPage($id: ID!) {\n    contact(id: $id) {\n      id\n      name\n      email\n      phone\n      jobTitle\n      company {\n        id\n        name\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n    timeline(contactId: $id, first: 50) {\n      entries {\n        kind\n        at\n        activity {\n          subject\n        }\n        email {\n          subject\n          status\n        }\n        task {\n          title\n        }\n        fromStage\n        toStage\n        url\n      }\n    }\n  }\n": types.ContactPageDocument,
+    "\n  query ContactList($search: String, $after: String) {\n    contacts(filter: { search: $search }, first: 25, after: $after) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          email\n          jobTitle\n          company {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.ContactListDocument,
+    "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n": types.ContactsCreateCompanyDocument,
+    "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n": types.ContactsCreateContactDocument,
+    "\n  mutation ForgotPassword($input: ForgotPasswordInput!) {\n    forgotPassword(input: $input)\n  }\n": types.ForgotPasswordDocument,
+    "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": types.ResetPasswordDocument,
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.LoginDocument,
+    "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n": types.RegisterDocument,
+    "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.FirstLoginDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation Logout { logout }"): (typeof documents)["mutation Logout { logout }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Refresh($token: String!) {\n    refreshToken(token: $token) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation Refresh($token: String!) {\n    refreshToken(token: $token) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CardFields on Deal {\n    id\n    title\n    position\n    version\n    amount\n    currency\n    probability\n    isRotten\n    stage {\n      id\n    }\n    owner {\n      name\n    }\n  }\n"): (typeof documents)["\n  fragment CardFields on Deal {\n    id\n    title\n    position\n    version\n    amount\n    currency\n    probability\n    isRotten\n    stage {\n      id\n    }\n    owner {\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BoardPipelines {\n    pipelines {\n      id\n      name\n      isDefault\n      stages {\n        id\n        name\n        kind\n      }\n    }\n  }\n"): (typeof documents)["\n  query BoardPipelines {\n    pipelines {\n      id\n      name\n      isDefault\n      stages {\n        id\n        name\n        kind\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BoardDeals($pipeline: ID!, $after: String) {\n    deals(filter: { pipelineId: { eq: $pipeline } }, first: 100, after: $after) {\n      edges {\n        node {\n          ...CardFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query BoardDeals($pipeline: ID!, $after: String) {\n    deals(filter: { pipelineId: { eq: $pipeline } }, first: 100, after: $after) {\n      edges {\n        node {\n          ...CardFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BoardMove($id: ID!, $stage: ID!, $before: ID) {\n    moveDeal(id: $id, stageId: $stage, beforeId: $before) {\n      ...CardFields\n    }\n  }\n"): (typeof documents)["\n  mutation BoardMove($id: ID!, $stage: ID!, $before: ID) {\n    moveDeal(id: $id, stageId: $stage, beforeId: $before) {\n      ...CardFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BoardCreate($input: CreateDealInput!) {\n    createDeal(input: $input) {\n      ...CardFields\n    }\n  }\n"): (typeof documents)["\n  mutation BoardCreate($input: CreateDealInput!) {\n    createDeal(input: $input) {\n      ...CardFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription BoardChanges($pipeline: ID, $after: ID) {\n    dealChanged(pipelineId: $pipeline, after: $after) {\n      id\n      kind\n      version\n      deal {\n        ...CardFields\n        pipeline {\n          id\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription BoardChanges($pipeline: ID, $after: ID) {\n    dealChanged(pipelineId: $pipeline, after: $after) {\n      id\n      kind\n      version\n      deal {\n        ...CardFields\n        pipeline {\n          id\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ContactPage($id: ID!) {\n    contact(id: $id) {\n      id\n      name\n      email\n      phone\n      jobTitle\n      company {\n        id\n        name\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n    timeline(contactId: $id, first: 50) {\n      entries {\n        kind\n        at\n        activity {\n          subject\n        }\n        email {\n          subject\n          status\n        }\n        task {\n          title\n        }\n        fromStage\n        toStage\n        url\n      }\n    }\n  }\n"): (typeof documents)["\n  query ContactPage($id: ID!) {\n    contact(id: $id) {\n      id\n      name\n      email\n      phone\n      jobTitle\n      company {\n        id\n        name\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n    timeline(contactId: $id, first: 50) {\n      entries {\n        kind\n        at\n        activity {\n          subject\n        }\n        email {\n          subject\n          status\n        }\n        task {\n          title\n        }\n        fromStage\n        toStage\n        url\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ContactList($search: String, $after: String) {\n    contacts(filter: { search: $search }, first: 25, after: $after) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          email\n          jobTitle\n          company {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query ContactList($search: String, $after: String) {\n    contacts(filter: { search: $search }, first: 25, after: $after) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          email\n          jobTitle\n          company {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ForgotPassword($input: ForgotPasswordInput!) {\n    forgotPassword(input: $input)\n  }\n"): (typeof documents)["\n  mutation ForgotPassword($input: ForgotPasswordInput!) {\n    forgotPassword(input: $input)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n"): (typeof documents)["\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

@@ -1,0 +1,205 @@
+// The app in Chromium against the whole product (`crm up`): sign up and work a deal across the
+// board, live boards side by side (and after a dropped connection), viewers, offline GraphiQL.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { ORIGIN, SHOTS, gql, invitationLink, organization, signIn, startProduct } from './harness.mjs'
+
+let product
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true })
+  product = await startProduct()
+})
+
+after(async () => {
+  await product?.stop()
+})
+
+const card = (page, title) => page.locator(`.deal[data-deal="${title}"]`)
+const column = (page, stage) => page.locator(`.column[data-stage="${stage}"]`)
+
+async function stages(token) {
+  const data = await gql('{ pipelines { isDefault stages { id name } } }', {}, token)
+  return data.pipelines.find((p) => p.isDefault).stages
+}
+
+async function createDeal(token, title) {
+  const data = await gql('mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }', { i: { title, amount: '1000' } }, token)
+  return data.createDeal.id
+}
+
+async function moveDeal(token, id, stageId) {
+  await gql('mutation($id: ID!, $s: ID!) { moveDeal(id: $id, stageId: $s) { id } }', { id, s: stageId }, token)
+}
+
+test('sign up, add a contact with its company and a deal, drag the deal on, and it stays after a reload', async () => {
+  // From an address of its own, so the per-address sign-up limit never couples runs.
+  const octet = () => Math.floor(Math.random() * 254) + 1
+  const context = await product.browser.newContext({
+    extraHTTPHeaders: { 'x-forwarded-for': `10.${octet()}.${octet()}.${octet()}` },
+  })
+  const page = await context.newPage()
+  const subdomain = `signup-${Date.now().toString(36)}`
+  await page.goto(`${ORIGIN}/sign-up`)
+  await page.getByLabel('Organization name').fill('Sign Up Inc')
+  await page.getByLabel('Subdomain').fill(subdomain)
+  await page.getByLabel('Your name').fill('Ada Owner')
+  await page.getByLabel('Email').fill(`ada@${subdomain}.example.com`)
+  await page.getByLabel('Password').fill('a long enough password')
+  await page.getByRole('button', { name: 'Create organization' }).click()
+  await page.waitForURL(/\/board$/)
+
+  await page.getByRole('link', { name: 'Contacts' }).click()
+  await page.getByLabel('First name').fill('Grace')
+  await page.getByLabel('Last name').fill('Hopper')
+  await page.getByLabel('Email', { exact: true }).fill('grace@example.com')
+  await page.getByLabel('New company (optional)').fill('Navy Labs')
+  await page.getByRole('button', { name: 'Add contact' }).click()
+  await page.getByRole('link', { name: 'Grace Hopper' }).waitFor()
+  assert.equal(await page.getByRole('cell', { name: 'Navy Labs' }).count(), 1)
+
+  await page.getByRole('link', { name: 'Pipeline' }).click()
+  await page.getByLabel('New deal title').fill('Compiler licence')
+  await page.getByLabel('Amount').fill('12000')
+  await page.getByRole('button', { name: 'Add deal' }).click()
+  const deal = card(page, 'Compiler licence')
+  await deal.waitFor()
+  const firstStage = await page.locator('.column').nth(0).getAttribute('data-stage')
+  const secondStage = await page.locator('.column').nth(1).getAttribute('data-stage')
+  assert.equal(await column(page, firstStage).locator('.deal[data-deal="Compiler licence"]').count(), 1)
+
+  await deal.dragTo(column(page, secondStage))
+  await column(page, secondStage).locator('.deal[data-deal="Compiler licence"]:not(.pending)').waitFor()
+  await page.reload()
+  await column(page, secondStage).locator('.deal[data-deal="Compiler licence"]').waitFor()
+  assert.equal(await column(page, firstStage).locator('.deal').count(), 0)
+  await page.screenshot({ path: join(SHOTS, 'board.png'), fullPage: true })
+
+  // The keyboard moves it too.
+  await column(page, secondStage).locator('.deal').focus()
+  await page.keyboard.press('ArrowLeft')
+  await column(page, firstStage).locator('.deal[data-deal="Compiler licence"]:not(.pending)').waitFor()
+
+  await page.getByRole('link', { name: 'Contacts' }).click()
+  await page.getByRole('link', { name: 'Grace Hopper' }).click()
+  await page.getByRole('heading', { name: 'Grace Hopper' }).waitFor()
+  await page.screenshot({ path: join(SHOTS, 'contact.png'), fullPage: true })
+  await context.close()
+})
+
+test('moves appear live on another board of the organization, never on another organization’s, and none is lost to a dropped connection', async () => {
+  const org = await organization('Live Boards')
+  const other = await organization('Elsewhere')
+  const [lead, next] = await stages(org.token)
+  const first = await createDeal(org.token, 'First live deal')
+  const second = await createDeal(org.token, 'Second live deal')
+
+  const watcherContext = await product.browser.newContext()
+  // The watcher's websockets pass through here, so the test can cut them.
+  const sockets = []
+  let cut = false
+  await watcherContext.routeWebSocket(/\/graphql$/, (ws) => {
+    if (cut) {
+      ws.close()
+      return
+    }
+    ws.connectToServer()
+    sockets.push(ws)
+  })
+  const watcher = await watcherContext.newPage()
+  await signIn(watcher, org)
+  await watcher.locator('[data-test=live]', { hasText: 'live' }).waitFor()
+  const outsiderContext = await product.browser.newContext()
+  const outsider = await outsiderContext.newPage()
+  await signIn(outsider, other)
+  await outsider.locator('[data-test=live]', { hasText: 'live' }).waitFor()
+
+  const started = Date.now()
+  await moveDeal(org.token, first, next.id)
+  await column(watcher, next.name).locator('.deal[data-deal="First live deal"]').waitFor({ timeout: 5000 })
+  const seenAfter = Date.now() - started
+  assert.ok(seenAfter < 1000, `the move appeared after ${seenAfter} ms`)
+  assert.equal(await outsider.locator('.deal').count(), 0, 'another organization sees nothing')
+
+  // Cut the connection, move both deals, restore: both moves arrive.
+  cut = true
+  for (const ws of sockets) await ws.close()
+  await watcher.locator('[data-test=live]', { hasText: 'connecting' }).waitFor()
+  await moveDeal(org.token, first, lead.id)
+  await moveDeal(org.token, second, next.id)
+  cut = false
+  await column(watcher, lead.name).locator('.deal[data-deal="First live deal"]').waitFor({ timeout: 10_000 })
+  await column(watcher, next.name).locator('.deal[data-deal="Second live deal"]').waitFor({ timeout: 10_000 })
+  assert.equal(await outsider.locator('.deal').count(), 0)
+  await watcherContext.close()
+  await outsiderContext.close()
+})
+
+test('a viewer sees no write controls and cannot move a card', async () => {
+  const org = await organization('Viewers')
+  await createDeal(org.token, 'Look but do not touch')
+  const viewerEmail = `viewer@${org.subdomain}.example.com`
+  await gql('mutation($i: InviteUserInput!) { inviteUser(input: $i) { id } }', { i: { email: viewerEmail, role: 'VIEWER' } }, org.token)
+  const link = await invitationLink(product.mail, viewerEmail)
+  const context = await product.browser.newContext()
+  const page = await context.newPage()
+  await page.goto(link.replace(/^https?:\/\/[^/]+/, ORIGIN))
+  await page.getByLabel('Your name (for a new account)').fill('Vera Viewer')
+  await page.getByLabel(/Password/).fill('a long enough password')
+  await page.getByRole('button', { name: 'Accept invitation' }).click()
+  await page.waitForURL(/\/board$/)
+  const deal = card(page, 'Look but do not touch')
+  await deal.waitFor()
+  assert.equal(await page.locator('[data-test=role]').textContent(), 'viewer')
+  assert.equal(await page.getByRole('button', { name: 'Add deal' }).count(), 0)
+  assert.equal(await deal.getAttribute('draggable'), 'false')
+  const before = await deal.evaluate((el) => el.closest('.column').dataset.stage)
+  await deal.dragTo(page.locator('.column').nth(1))
+  await deal.focus()
+  await page.keyboard.press('ArrowRight')
+  await page.waitForTimeout(500)
+  assert.equal(await card(page, 'Look but do not touch').evaluate((el) => el.closest('.column').dataset.stage), before)
+  await page.getByRole('link', { name: 'Contacts' }).click()
+  await page.getByRole('heading', { name: 'Contacts' }).waitFor()
+  assert.equal(await page.getByRole('button', { name: 'Add contact' }).count(), 0)
+  await context.close()
+})
+
+test('GraphiQL runs a query and a subscription with every request off this machine blocked', async () => {
+  const org = await organization('Playground')
+  const context = await product.browser.newContext()
+  const outside = []
+  await context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname
+    if (host === '127.0.0.1' || host === 'localhost') return route.continue()
+    outside.push(route.request().url())
+    return route.abort()
+  })
+  const page = await context.newPage()
+  await signIn(page, org)
+  await page.goto(`${ORIGIN}/graphiql`)
+  const editor = page.locator('.graphiql-query-editor .monaco-editor').first()
+  await editor.waitFor({ timeout: 30_000 })
+  await page.getByRole('button', { name: /Execute query/ }).click()
+  await page.locator('.graphiql-response', { hasText: '"pipelines"' }).waitFor({ timeout: 15_000 })
+
+  // A subscription: start it, move a deal, see the event.
+  const deal = await createDeal(org.token, 'Played with')
+  const [, next] = await stages(org.token)
+  await editor.click()
+  await page.keyboard.press('ControlOrMeta+A')
+  // Named: GraphiQL's fetcher recognises a subscription by its operation.
+  await page.keyboard.insertText('subscription Watch { dealChanged { kind deal { title } } }')
+  // GraphiQL reads the operation from the editor a moment later; its tab is named after it then.
+  await page.locator('.graphiql-tab', { hasText: 'Watch' }).waitFor()
+  await page.getByRole('button', { name: /Execute query/ }).click()
+  await page.waitForTimeout(1000)
+  await page.screenshot({ path: join(SHOTS, 'graphiql-subscribed.png') })
+  await moveDeal(org.token, deal, next.id)
+  await page.locator('.graphiql-response', { hasText: 'MOVED' }).waitFor({ timeout: 15_000 })
+  await page.screenshot({ path: join(SHOTS, 'graphiql.png') })
+  assert.deepEqual(outside, [], 'nothing was asked of another machine')
+  await context.close()
+})
