@@ -25,8 +25,16 @@ pub async fn run() -> ExitCode {
 }
 
 async fn run_inner() -> anyhow::Result<()> {
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
     telemetry::init(&config);
+    // Upload, download and tracking links point at the one origin, which forwards those paths.
+    let origin = format!("http://localhost:{WEB_PORT}");
+    if std::env::var_os("FILES_BASE_URL").is_none() {
+        config.files_base_url = origin.clone();
+    }
+    if std::env::var_os("TRACKING_BASE_URL").is_none() {
+        config.mail.tracking_base_url = origin;
+    }
     let mail = match &config.mail.smtp_url {
         Some(_) => crm_communication::mail::transport::Transport::from_settings(&config.mail)
             .map(|transport| transport.describe())

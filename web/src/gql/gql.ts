@@ -28,6 +28,10 @@ type Documents = {
     "\n  query ContactList($search: String, $after: String) {\n    contacts(filter: { search: $search }, first: 25, after: $after) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          email\n          jobTitle\n          company {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.ContactListDocument,
     "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.ContactsCreateCompanyDocument,
     "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n": typeof types.ContactsCreateContactDocument,
+    "\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n": typeof types.ImportFieldsDocument,
+    "\n  mutation StartImport($input: CreateContactImportInput!) {\n    createContactImport(input: $input) {\n      id\n      uploadUrl\n    }\n  }\n": typeof types.StartImportDocument,
+    "\n  query ImportProgress($id: ID!, $after: Int!) {\n    contactImport(id: $id) {\n      id\n      status\n      progress\n      total\n      imported\n      updated\n      skipped\n      failed\n      error\n      errors(afterLine: $after, first: 100) {\n        line\n        column\n        reason\n      }\n    }\n  }\n": typeof types.ImportProgressDocument,
+    "\n  mutation ExportAll {\n    exportContacts {\n      downloadUrl\n      expiresAt\n    }\n  }\n": typeof types.ExportAllDocument,
     "\n  mutation ForgotPassword($input: ForgotPasswordInput!) {\n    forgotPassword(input: $input)\n  }\n": typeof types.ForgotPasswordDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": typeof types.ResetPasswordDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.LoginDocument,
@@ -49,6 +53,10 @@ const documents: Documents = {
     "\n  query ContactList($search: String, $after: String) {\n    contacts(filter: { search: $search }, first: 25, after: $after) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          email\n          jobTitle\n          company {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.ContactListDocument,
     "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n": types.ContactsCreateCompanyDocument,
     "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n": types.ContactsCreateContactDocument,
+    "\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n": types.ImportFieldsDocument,
+    "\n  mutation StartImport($input: CreateContactImportInput!) {\n    createContactImport(input: $input) {\n      id\n      uploadUrl\n    }\n  }\n": types.StartImportDocument,
+    "\n  query ImportProgress($id: ID!, $after: Int!) {\n    contactImport(id: $id) {\n      id\n      status\n      progress\n      total\n      imported\n      updated\n      skipped\n      failed\n      error\n      errors(afterLine: $after, first: 100) {\n        line\n        column\n        reason\n      }\n    }\n  }\n": types.ImportProgressDocument,
+    "\n  mutation ExportAll {\n    exportContacts {\n      downloadUrl\n      expiresAt\n    }\n  }\n": types.ExportAllDocument,
     "\n  mutation ForgotPassword($input: ForgotPasswordInput!) {\n    forgotPassword(input: $input)\n  }\n": types.ForgotPasswordDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": types.ResetPasswordDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.LoginDocument,
@@ -126,6 +134,22 @@ export function graphql(source: "\n  mutation ContactsCreateCompany($input: Crea
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n"): (typeof documents)["\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartImport($input: CreateContactImportInput!) {\n    createContactImport(input: $input) {\n      id\n      uploadUrl\n    }\n  }\n"): (typeof documents)["\n  mutation StartImport($input: CreateContactImportInput!) {\n    createContactImport(input: $input) {\n      id\n      uploadUrl\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ImportProgress($id: ID!, $after: Int!) {\n    contactImport(id: $id) {\n      id\n      status\n      progress\n      total\n      imported\n      updated\n      skipped\n      failed\n      error\n      errors(afterLine: $after, first: 100) {\n        line\n        column\n        reason\n      }\n    }\n  }\n"): (typeof documents)["\n  query ImportProgress($id: ID!, $after: Int!) {\n    contactImport(id: $id) {\n      id\n      status\n      progress\n      total\n      imported\n      updated\n      skipped\n      failed\n      error\n      errors(afterLine: $after, first: 100) {\n        line\n        column\n        reason\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExportAll {\n    exportContacts {\n      downloadUrl\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation ExportAll {\n    exportContacts {\n      downloadUrl\n      expiresAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

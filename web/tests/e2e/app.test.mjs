@@ -203,3 +203,31 @@ test('GraphiQL runs a query and a subscription with every request off this machi
   assert.deepEqual(outside, [], 'nothing was asked of another machine')
   await context.close()
 })
+
+test('importing 1,000 rows with 3 bad ones shows progress, takes 997 and lists the 3 by line', async () => {
+  const org = await organization('Importers')
+  const lines = ['First name,Last name,Email,Company']
+  const bad = new Set([10, 500, 999])
+  for (let i = 1; i <= 1000; i++) {
+    const email = bad.has(i) ? `broken-address-${i}` : `person${i}@import.example`
+    lines.push(`Person${i},Imported,${email},Company ${i % 25}`)
+  }
+  const context = await product.browser.newContext()
+  const page = await context.newPage()
+  await signIn(page, org)
+  await page.getByRole('link', { name: 'Import' }).click()
+  await page.getByLabel('CSV file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) })
+  await page.getByRole('cell', { name: 'Company', exact: true }).waitFor()
+  await page.getByRole('button', { name: 'Import', exact: true }).click()
+  await page.getByLabel('Import progress').waitFor()
+  await page.locator('[data-test=import-result] h3', { hasText: 'DONE' }).waitFor({ timeout: 60_000 })
+  assert.equal(await page.locator('[data-test=imported]').textContent(), '997')
+  assert.equal(await page.locator('[data-test=failed]').textContent(), '3')
+  const rows = await page.locator('[data-test=row-error] td:first-child').allTextContents()
+  // Line 1 is the header, so person i is on line i + 1.
+  assert.deepEqual(rows, ['11', '501', '1000'])
+  assert.equal(await page.getByRole('link', { name: /Download the rows not taken/ }).count(), 1)
+  const total = await gql('{ contacts { totalCount } }', {}, org.token)
+  assert.equal(total.contacts.totalCount, 997)
+  await context.close()
+})

@@ -11,7 +11,8 @@ const ROOT = resolve(import.meta.dirname, '..', '..', '..')
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target')
 const CRM = process.env.CRM_BIN ?? join(TARGET, 'debug', 'crm')
 const ADMIN = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-export const ORIGIN = 'http://127.0.0.1:3000'
+// The name `crm up` prints and puts into upload links (same origin as the page).
+export const ORIGIN = 'http://localhost:3000'
 const ROUTER = 'http://127.0.0.1:4000'
 export const SHOTS = join(ROOT, 'web', 'test-results')
 
