@@ -12,6 +12,7 @@ export const router = createRouter({
     { path: '/board', component: () => import('./views/Board.vue') },
     { path: '/contacts', component: () => import('./views/Contacts.vue') },
     { path: '/contacts/:id', component: () => import('./views/ContactPage.vue'), props: true },
+    { path: '/analytics', component: () => import('./views/Analytics.vue') },
     { path: '/import', component: () => import('./views/Import.vue') },
     { path: '/graphiql', component: () => import('./views/Playground.vue') },
     { path: '/:rest(.*)*', component: () => import('./views/NotFound.vue'), meta: { public: true } },

@@ -231,3 +231,30 @@ test('importing 1,000 rows with 3 bad ones shows progress, takes 997 and lists t
   assert.equal(total.contacts.totalCount, 997)
   await context.close()
 })
+
+test('analytics charts the forecast and shows win rate, cycle, conversion and time in stage', async () => {
+  const org = await organization('Analysts')
+  const month = (offset) => {
+    const d = new Date()
+    d.setUTCMonth(d.getUTCMonth() + offset, 15)
+    return d.toISOString().slice(0, 10)
+  }
+  const create = 'mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }'
+  for (let i = 0; i < 6; i++) {
+    await gql(create, { i: { title: `Open ${i}`, amount: `${(i + 1) * 1000}`, expectedCloseDate: month(i % 3) } }, org.token)
+  }
+  const close = 'mutation($id: ID!, $o: DealOutcome!) { closeDeal(id: $id, outcome: $o) { id } }'
+  for (const [title, outcome] of [['Won A', 'WON'], ['Won B', 'WON'], ['Lost C', 'LOST']]) {
+    const data = await gql(create, { i: { title, amount: '5000' } }, org.token)
+    await gql(close, { id: data.createDeal.id, o: outcome }, org.token)
+  }
+  const context = await product.browser.newContext()
+  const page = await context.newPage()
+  await signIn(page, org)
+  await page.getByRole('link', { name: 'Analytics' }).click()
+  await page.locator('[data-test=win-rate]').waitFor()
+  assert.match(await page.locator('[data-test=win-rate]').textContent(), /67% of closed deals \(2 won, 1 lost\)/)
+  await page.locator('canvas[aria-label="Forecast by month"]').waitFor()
+  await page.screenshot({ path: join(SHOTS, 'analytics.png'), fullPage: true })
+  await context.close()
+})
