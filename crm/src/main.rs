@@ -1,11 +1,12 @@
 //! `crm`: one binary for the whole product.
 //!
-//! - `crm up` — create the database if missing, migrate, run the five subgraphs (8080–8084) and
-//!   the router (4000) until Ctrl-C.
+//! - `crm up` — create the database if missing, migrate, run the five subgraphs (8080–8084),
+//!   the router (4000) and the web app's origin (3000) until Ctrl-C.
 //! - `crm serve <subgraph>…` — run some subgraphs in this process (one per deployment, say).
 //! - `crm router` — run the federation router (config path in `ROUTER_CONFIG_FILE_PATH`).
 //! - `crm migrate` — apply global and tenant template migrations.
 //! - `crm schema [--check]` — compose `router/supergraph.graphql` and `schema.graphql`.
+//! - `crm seed --demo [--organization SUBDOMAIN]` — an organization full of demo data.
 //! - `crm rotate-keys [--now]` — replace the token signing key (published first, then signing).
 
 #![recursion_limit = "256"]
@@ -14,6 +15,7 @@ mod database;
 mod import;
 mod progress;
 mod schema;
+mod seed;
 mod up;
 mod web;
 
@@ -56,6 +58,17 @@ enum Command {
     Import {
         #[command(subcommand)]
         what: Import,
+    },
+    /// Fill a new organization with demo data through the running product's API (`crm up`),
+    /// and print how to sign in to it.
+    Seed {
+        /// Companies, contacts, deals over two pipelines with months of history, activities,
+        /// tasks and templates.
+        #[arg(long, required = true)]
+        demo: bool,
+        /// The new organization's subdomain (default: demo-NNNN).
+        #[arg(long)]
+        organization: Option<String>,
     },
     /// Compose the supergraph and the client schema from the subgraphs' SDL.
     Schema {
@@ -106,6 +119,7 @@ fn main() -> ExitCode {
             Command::Import { what: Import::Contacts { file, organization, dry_run, dedupe } } => {
                 import::contacts(&file, &organization, dry_run, &dedupe).await
             }
+            Command::Seed { demo: _, organization } => seed::demo(organization).await,
             Command::Router => unreachable!("handled before the runtime starts"),
         }
     })
