@@ -26,19 +26,31 @@ type Documents = {
     "\n  mutation BoardMove($id: ID!, $stage: ID!, $before: ID) {\n    moveDeal(id: $id, stageId: $stage, beforeId: $before) {\n      ...CardFields\n    }\n  }\n": typeof types.BoardMoveDocument,
     "\n  mutation BoardCreate($input: CreateDealInput!) {\n    createDeal(input: $input) {\n      ...CardFields\n    }\n  }\n": typeof types.BoardCreateDocument,
     "\n  subscription BoardChanges($pipeline: ID, $after: ID) {\n    dealChanged(pipelineId: $pipeline, after: $after) {\n      id\n      kind\n      version\n      deal {\n        ...CardFields\n        pipeline {\n          id\n        }\n      }\n    }\n  }\n": typeof types.BoardChangesDocument,
+    "\n  query CompanyPage($id: ID!) {\n    company(id: $id) {\n      id\n      name\n      domain\n      industry\n      parent {\n        id\n        name\n      }\n      children {\n        id\n        name\n      }\n      contacts(first: 50) {\n        totalCount\n        edges {\n          node {\n            id\n            name\n            jobTitle\n          }\n        }\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n  }\n": typeof types.CompanyPageDocument,
     "\n  query ContactPage($id: ID!) {\n    contact(id: $id) {\n      id\n      name\n      email\n      phone\n      jobTitle\n      company {\n        id\n        name\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n    timeline(contactId: $id, first: 50) {\n      entries {\n        kind\n        at\n        activity {\n          subject\n        }\n        email {\n          subject\n          status\n        }\n        task {\n          title\n        }\n        fromStage\n        toStage\n        url\n      }\n    }\n  }\n": typeof types.ContactPageDocument,
     "\n  query ContactList($search: String, $after: String) {\n    contacts(filter: { search: $search }, first: 25, after: $after) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          email\n          jobTitle\n          company {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.ContactListDocument,
     "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.ContactsCreateCompanyDocument,
     "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n": typeof types.ContactsCreateContactDocument,
+    "\n  query DealPage($id: ID!) {\n    deal(id: $id) {\n      id\n      title\n      amount\n      currency\n      probability\n      status\n      lostReason\n      expectedCloseDate\n      isRotten\n      stage {\n        name\n      }\n      pipeline {\n        name\n      }\n      owner {\n        name\n      }\n      company {\n        id\n        name\n      }\n      contacts {\n        role\n        contact {\n          id\n          name\n        }\n      }\n      stageHistory {\n        changedAt\n        fromStageName\n        toStageName\n        secondsInPreviousStage\n        changedBy {\n          name\n        }\n      }\n      activities(first: 50) {\n        id\n        type\n        subject\n        occurredAt\n      }\n    }\n    tasks(filter: { dealId: $id }) {\n      id\n      title\n      status\n      dueAt\n    }\n  }\n": typeof types.DealPageDocument,
     "\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n": typeof types.ImportFieldsDocument,
     "\n  mutation StartImport($input: CreateContactImportInput!) {\n    createContactImport(input: $input) {\n      id\n      uploadUrl\n    }\n  }\n": typeof types.StartImportDocument,
     "\n  query ImportProgress($id: ID!, $after: Int!) {\n    contactImport(id: $id) {\n      id\n      status\n      progress\n      total\n      imported\n      updated\n      skipped\n      failed\n      error\n      errors(afterLine: $after, first: 100) {\n        line\n        column\n        reason\n      }\n    }\n  }\n": typeof types.ImportProgressDocument,
     "\n  mutation ExportAll {\n    exportContacts {\n      downloadUrl\n      expiresAt\n    }\n  }\n": typeof types.ExportAllDocument,
     "\n  mutation ForgotPassword($input: ForgotPasswordInput!) {\n    forgotPassword(input: $input)\n  }\n": typeof types.ForgotPasswordDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": typeof types.ResetPasswordDocument,
+    "\n  query SendTemplates {\n    emailTemplates {\n      id\n      name\n    }\n  }\n": typeof types.SendTemplatesDocument,
+    "\n  query PreviewTemplate($id: ID!, $contact: ID) {\n    previewEmailTemplate(id: $id, contactId: $contact) {\n      subject\n      text\n      html\n    }\n  }\n": typeof types.PreviewTemplateDocument,
+    "\n  mutation SendEmail($input: SendEmailInput!) {\n    sendEmail(input: $input) {\n      id\n      status\n    }\n  }\n": typeof types.SendEmailDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.LoginDocument,
     "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n": typeof types.RegisterDocument,
     "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.FirstLoginDocument,
+    "\n  query MyTasks($status: TaskStatus) {\n    myTasks(status: $status, first: 100) {\n      id\n      title\n      dueAt\n      priority\n      status\n      isOverdue\n      contact {\n        id\n        name\n      }\n      deal {\n        id\n        title\n      }\n    }\n  }\n": typeof types.MyTasksDocument,
+    "\n  mutation CompleteTask($id: ID!) {\n    completeTask(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.CompleteTaskDocument,
+    "\n  mutation ReopenTask($id: ID!) {\n    reopenTask(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ReopenTaskDocument,
+    "\n  mutation NewTask($input: CreateTaskInput!) {\n    createTask(input: $input) {\n      id\n    }\n  }\n": typeof types.NewTaskDocument,
+    "\n  query Templates {\n    emailTemplates {\n      id\n      name\n      subject\n      text\n      html\n    }\n    emailTemplateVariables\n  }\n": typeof types.TemplatesDocument,
+    "\n  mutation CreateTemplate($input: CreateEmailTemplateInput!) {\n    createEmailTemplate(input: $input) {\n      id\n    }\n  }\n": typeof types.CreateTemplateDocument,
+    "\n  mutation UpdateTemplate($id: ID!, $input: UpdateEmailTemplateInput!) {\n    updateEmailTemplate(id: $id, input: $input) {\n      id\n    }\n  }\n": typeof types.UpdateTemplateDocument,
 };
 const documents: Documents = {
     "mutation Logout { logout }": types.LogoutDocument,
@@ -53,19 +65,31 @@ const documents: Documents = {
     "\n  mutation BoardMove($id: ID!, $stage: ID!, $before: ID) {\n    moveDeal(id: $id, stageId: $stage, beforeId: $before) {\n      ...CardFields\n    }\n  }\n": types.BoardMoveDocument,
     "\n  mutation BoardCreate($input: CreateDealInput!) {\n    createDeal(input: $input) {\n      ...CardFields\n    }\n  }\n": types.BoardCreateDocument,
     "\n  subscription BoardChanges($pipeline: ID, $after: ID) {\n    dealChanged(pipelineId: $pipeline, after: $after) {\n      id\n      kind\n      version\n      deal {\n        ...CardFields\n        pipeline {\n          id\n        }\n      }\n    }\n  }\n": types.BoardChangesDocument,
+    "\n  query CompanyPage($id: ID!) {\n    company(id: $id) {\n      id\n      name\n      domain\n      industry\n      parent {\n        id\n        name\n      }\n      children {\n        id\n        name\n      }\n      contacts(first: 50) {\n        totalCount\n        edges {\n          node {\n            id\n            name\n            jobTitle\n          }\n        }\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n  }\n": types.CompanyPageDocument,
     "\n  query ContactPage($id: ID!) {\n    contact(id: $id) {\n      id\n      name\n      email\n      phone\n      jobTitle\n      company {\n        id\n        name\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n    timeline(contactId: $id, first: 50) {\n      entries {\n        kind\n        at\n        activity {\n          subject\n        }\n        email {\n          subject\n          status\n        }\n        task {\n          title\n        }\n        fromStage\n        toStage\n        url\n      }\n    }\n  }\n": types.ContactPageDocument,
     "\n  query ContactList($search: String, $after: String) {\n    contacts(filter: { search: $search }, first: 25, after: $after) {\n      totalCount\n      edges {\n        node {\n          id\n          name\n          email\n          jobTitle\n          company {\n            id\n            name\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.ContactListDocument,
     "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n": types.ContactsCreateCompanyDocument,
     "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n": types.ContactsCreateContactDocument,
+    "\n  query DealPage($id: ID!) {\n    deal(id: $id) {\n      id\n      title\n      amount\n      currency\n      probability\n      status\n      lostReason\n      expectedCloseDate\n      isRotten\n      stage {\n        name\n      }\n      pipeline {\n        name\n      }\n      owner {\n        name\n      }\n      company {\n        id\n        name\n      }\n      contacts {\n        role\n        contact {\n          id\n          name\n        }\n      }\n      stageHistory {\n        changedAt\n        fromStageName\n        toStageName\n        secondsInPreviousStage\n        changedBy {\n          name\n        }\n      }\n      activities(first: 50) {\n        id\n        type\n        subject\n        occurredAt\n      }\n    }\n    tasks(filter: { dealId: $id }) {\n      id\n      title\n      status\n      dueAt\n    }\n  }\n": types.DealPageDocument,
     "\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n": types.ImportFieldsDocument,
     "\n  mutation StartImport($input: CreateContactImportInput!) {\n    createContactImport(input: $input) {\n      id\n      uploadUrl\n    }\n  }\n": types.StartImportDocument,
     "\n  query ImportProgress($id: ID!, $after: Int!) {\n    contactImport(id: $id) {\n      id\n      status\n      progress\n      total\n      imported\n      updated\n      skipped\n      failed\n      error\n      errors(afterLine: $after, first: 100) {\n        line\n        column\n        reason\n      }\n    }\n  }\n": types.ImportProgressDocument,
     "\n  mutation ExportAll {\n    exportContacts {\n      downloadUrl\n      expiresAt\n    }\n  }\n": types.ExportAllDocument,
     "\n  mutation ForgotPassword($input: ForgotPasswordInput!) {\n    forgotPassword(input: $input)\n  }\n": types.ForgotPasswordDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": types.ResetPasswordDocument,
+    "\n  query SendTemplates {\n    emailTemplates {\n      id\n      name\n    }\n  }\n": types.SendTemplatesDocument,
+    "\n  query PreviewTemplate($id: ID!, $contact: ID) {\n    previewEmailTemplate(id: $id, contactId: $contact) {\n      subject\n      text\n      html\n    }\n  }\n": types.PreviewTemplateDocument,
+    "\n  mutation SendEmail($input: SendEmailInput!) {\n    sendEmail(input: $input) {\n      id\n      status\n    }\n  }\n": types.SendEmailDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.LoginDocument,
     "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n": types.RegisterDocument,
     "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.FirstLoginDocument,
+    "\n  query MyTasks($status: TaskStatus) {\n    myTasks(status: $status, first: 100) {\n      id\n      title\n      dueAt\n      priority\n      status\n      isOverdue\n      contact {\n        id\n        name\n      }\n      deal {\n        id\n        title\n      }\n    }\n  }\n": types.MyTasksDocument,
+    "\n  mutation CompleteTask($id: ID!) {\n    completeTask(id: $id) {\n      id\n      status\n    }\n  }\n": types.CompleteTaskDocument,
+    "\n  mutation ReopenTask($id: ID!) {\n    reopenTask(id: $id) {\n      id\n      status\n    }\n  }\n": types.ReopenTaskDocument,
+    "\n  mutation NewTask($input: CreateTaskInput!) {\n    createTask(input: $input) {\n      id\n    }\n  }\n": types.NewTaskDocument,
+    "\n  query Templates {\n    emailTemplates {\n      id\n      name\n      subject\n      text\n      html\n    }\n    emailTemplateVariables\n  }\n": types.TemplatesDocument,
+    "\n  mutation CreateTemplate($input: CreateEmailTemplateInput!) {\n    createEmailTemplate(input: $input) {\n      id\n    }\n  }\n": types.CreateTemplateDocument,
+    "\n  mutation UpdateTemplate($id: ID!, $input: UpdateEmailTemplateInput!) {\n    updateEmailTemplate(id: $id, input: $input) {\n      id\n    }\n  }\n": types.UpdateTemplateDocument,
 };
 
 /**
@@ -133,6 +157,10 @@ export function graphql(source: "\n  subscription BoardChanges($pipeline: ID, $a
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query CompanyPage($id: ID!) {\n    company(id: $id) {\n      id\n      name\n      domain\n      industry\n      parent {\n        id\n        name\n      }\n      children {\n        id\n        name\n      }\n      contacts(first: 50) {\n        totalCount\n        edges {\n          node {\n            id\n            name\n            jobTitle\n          }\n        }\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query CompanyPage($id: ID!) {\n    company(id: $id) {\n      id\n      name\n      domain\n      industry\n      parent {\n        id\n        name\n      }\n      children {\n        id\n        name\n      }\n      contacts(first: 50) {\n        totalCount\n        edges {\n          node {\n            id\n            name\n            jobTitle\n          }\n        }\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query ContactPage($id: ID!) {\n    contact(id: $id) {\n      id\n      name\n      email\n      phone\n      jobTitle\n      company {\n        id\n        name\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n    timeline(contactId: $id, first: 50) {\n      entries {\n        kind\n        at\n        activity {\n          subject\n        }\n        email {\n          subject\n          status\n        }\n        task {\n          title\n        }\n        fromStage\n        toStage\n        url\n      }\n    }\n  }\n"): (typeof documents)["\n  query ContactPage($id: ID!) {\n    contact(id: $id) {\n      id\n      name\n      email\n      phone\n      jobTitle\n      company {\n        id\n        name\n      }\n      deals {\n        id\n        title\n        stage {\n          name\n        }\n      }\n    }\n    timeline(contactId: $id, first: 50) {\n      entries {\n        kind\n        at\n        activity {\n          subject\n        }\n        email {\n          subject\n          status\n        }\n        task {\n          title\n        }\n        fromStage\n        toStage\n        url\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -146,6 +174,10 @@ export function graphql(source: "\n  mutation ContactsCreateCompany($input: Crea
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DealPage($id: ID!) {\n    deal(id: $id) {\n      id\n      title\n      amount\n      currency\n      probability\n      status\n      lostReason\n      expectedCloseDate\n      isRotten\n      stage {\n        name\n      }\n      pipeline {\n        name\n      }\n      owner {\n        name\n      }\n      company {\n        id\n        name\n      }\n      contacts {\n        role\n        contact {\n          id\n          name\n        }\n      }\n      stageHistory {\n        changedAt\n        fromStageName\n        toStageName\n        secondsInPreviousStage\n        changedBy {\n          name\n        }\n      }\n      activities(first: 50) {\n        id\n        type\n        subject\n        occurredAt\n      }\n    }\n    tasks(filter: { dealId: $id }) {\n      id\n      title\n      status\n      dueAt\n    }\n  }\n"): (typeof documents)["\n  query DealPage($id: ID!) {\n    deal(id: $id) {\n      id\n      title\n      amount\n      currency\n      probability\n      status\n      lostReason\n      expectedCloseDate\n      isRotten\n      stage {\n        name\n      }\n      pipeline {\n        name\n      }\n      owner {\n        name\n      }\n      company {\n        id\n        name\n      }\n      contacts {\n        role\n        contact {\n          id\n          name\n        }\n      }\n      stageHistory {\n        changedAt\n        fromStageName\n        toStageName\n        secondsInPreviousStage\n        changedBy {\n          name\n        }\n      }\n      activities(first: 50) {\n        id\n        type\n        subject\n        occurredAt\n      }\n    }\n    tasks(filter: { dealId: $id }) {\n      id\n      title\n      status\n      dueAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -173,6 +205,18 @@ export function graphql(source: "\n  mutation ResetPassword($input: ResetPasswor
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query SendTemplates {\n    emailTemplates {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  query SendTemplates {\n    emailTemplates {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PreviewTemplate($id: ID!, $contact: ID) {\n    previewEmailTemplate(id: $id, contactId: $contact) {\n      subject\n      text\n      html\n    }\n  }\n"): (typeof documents)["\n  query PreviewTemplate($id: ID!, $contact: ID) {\n    previewEmailTemplate(id: $id, contactId: $contact) {\n      subject\n      text\n      html\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SendEmail($input: SendEmailInput!) {\n    sendEmail(input: $input) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation SendEmail($input: SendEmailInput!) {\n    sendEmail(input: $input) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -182,6 +226,34 @@ export function graphql(source: "\n  mutation Register($input: RegisterOrganizat
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyTasks($status: TaskStatus) {\n    myTasks(status: $status, first: 100) {\n      id\n      title\n      dueAt\n      priority\n      status\n      isOverdue\n      contact {\n        id\n        name\n      }\n      deal {\n        id\n        title\n      }\n    }\n  }\n"): (typeof documents)["\n  query MyTasks($status: TaskStatus) {\n    myTasks(status: $status, first: 100) {\n      id\n      title\n      dueAt\n      priority\n      status\n      isOverdue\n      contact {\n        id\n        name\n      }\n      deal {\n        id\n        title\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CompleteTask($id: ID!) {\n    completeTask(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation CompleteTask($id: ID!) {\n    completeTask(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReopenTask($id: ID!) {\n    reopenTask(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation ReopenTask($id: ID!) {\n    reopenTask(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation NewTask($input: CreateTaskInput!) {\n    createTask(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation NewTask($input: CreateTaskInput!) {\n    createTask(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Templates {\n    emailTemplates {\n      id\n      name\n      subject\n      text\n      html\n    }\n    emailTemplateVariables\n  }\n"): (typeof documents)["\n  query Templates {\n    emailTemplates {\n      id\n      name\n      subject\n      text\n      html\n    }\n    emailTemplateVariables\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateTemplate($input: CreateEmailTemplateInput!) {\n    createEmailTemplate(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation CreateTemplate($input: CreateEmailTemplateInput!) {\n    createEmailTemplate(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateTemplate($id: ID!, $input: UpdateEmailTemplateInput!) {\n    updateEmailTemplate(id: $id, input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateTemplate($id: ID!, $input: UpdateEmailTemplateInput!) {\n    updateEmailTemplate(id: $id, input: $input) {\n      id\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -258,3 +258,45 @@ test('analytics charts the forecast and shows win rate, cycle, conversion and ti
   await page.screenshot({ path: join(SHOTS, 'analytics.png'), fullPage: true })
   await context.close()
 })
+
+test('templates show their mistakes in place; a contact is emailed from one; tasks are completed', async () => {
+  const org = await organization('Correspondents')
+  const contact = await gql('mutation($i: CreateContactInput!) { createContact(input: $i) { id } }',
+    { i: { firstName: 'Mia', lastName: 'Reader', email: 'mia.reader@example.com' } }, org.token)
+  const context = await product.browser.newContext()
+  const page = await context.newPage()
+  await signIn(page, org)
+
+  await page.getByRole('link', { name: 'Templates' }).click()
+  await page.getByLabel('Name').fill('Hello')
+  await page.getByLabel('Subject').fill('Hello {{ contact.first_name }}')
+  await page.getByLabel('Text', { exact: true }).fill('Line one\n{{ contact.nickname }}')
+  await page.getByRole('button', { name: 'Save' }).click()
+  const mistake = page.locator('[data-test=error-text]')
+  await mistake.waitFor()
+  assert.match(await mistake.textContent(), /line 2/)
+  await page.getByLabel('Text', { exact: true }).fill('Dear {{ contact.first_name }}, welcome.')
+  await page.getByRole('button', { name: 'Save' }).click()
+  await page.getByText('Saved.').waitFor()
+
+  await page.goto(`${ORIGIN}/contacts/${contact.createContact.id}`)
+  await page.getByLabel('Template').selectOption({ label: 'Hello' })
+  await page.locator('[data-test=preview]', { hasText: 'Dear Mia, welcome.' }).waitFor()
+  await page.getByRole('button', { name: 'Send' }).click()
+  await page.getByText(/Queued/).waitFor()
+  // Sent by the sender (into .eml files here), then on the timeline.
+  for (let i = 0; i < 50; i++) {
+    await page.reload()
+    if (await page.getByText('Email sent').count()) break
+    await page.waitForTimeout(300)
+  }
+  await page.getByText('Email sent').first().waitFor()
+
+  await gql('mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }', { i: { title: 'Call Mia', dueAt: '2020-01-01T09:00:00Z' } }, org.token)
+  await page.getByRole('link', { name: 'Tasks' }).click()
+  const row = page.locator('tr[data-task="Call Mia"]')
+  await row.getByText('overdue').waitFor()
+  await row.getByRole('checkbox').check()
+  await row.waitFor({ state: 'detached' })
+  await context.close()
+})
