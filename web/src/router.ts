@@ -14,6 +14,7 @@ export const router = createRouter({
     { path: '/contacts/:id', component: () => import('./views/ContactPage.vue'), props: true },
     { path: '/deals/:id', component: () => import('./views/DealPage.vue'), props: true },
     { path: '/companies/:id', component: () => import('./views/CompanyPage.vue'), props: true },
+    { path: '/settings', component: () => import('./views/Settings.vue') },
     { path: '/templates', component: () => import('./views/Templates.vue') },
     { path: '/tasks', component: () => import('./views/Tasks.vue') },
     { path: '/analytics', component: () => import('./views/Analytics.vue') },

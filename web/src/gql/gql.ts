@@ -32,6 +32,8 @@ type Documents = {
     "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.ContactsCreateCompanyDocument,
     "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n": typeof types.ContactsCreateContactDocument,
     "\n  query DealPage($id: ID!) {\n    deal(id: $id) {\n      id\n      title\n      amount\n      currency\n      probability\n      status\n      lostReason\n      expectedCloseDate\n      isRotten\n      stage {\n        name\n      }\n      pipeline {\n        name\n      }\n      owner {\n        name\n      }\n      company {\n        id\n        name\n      }\n      contacts {\n        role\n        contact {\n          id\n          name\n        }\n      }\n      stageHistory {\n        changedAt\n        fromStageName\n        toStageName\n        secondsInPreviousStage\n        changedBy {\n          name\n        }\n      }\n      activities(first: 50) {\n        id\n        type\n        subject\n        occurredAt\n      }\n    }\n    tasks(filter: { dealId: $id }) {\n      id\n      title\n      status\n      dueAt\n    }\n  }\n": typeof types.DealPageDocument,
+    "\n  mutation CloseDeal($id: ID!, $outcome: DealOutcome!, $reason: String) {\n    closeDeal(id: $id, outcome: $outcome, lostReason: $reason) {\n      id\n      status\n    }\n  }\n": typeof types.CloseDealDocument,
+    "\n  mutation ReopenDeal($id: ID!) {\n    reopenDeal(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ReopenDealDocument,
     "\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n": typeof types.ImportFieldsDocument,
     "\n  mutation StartImport($input: CreateContactImportInput!) {\n    createContactImport(input: $input) {\n      id\n      uploadUrl\n    }\n  }\n": typeof types.StartImportDocument,
     "\n  query ImportProgress($id: ID!, $after: Int!) {\n    contactImport(id: $id) {\n      id\n      status\n      progress\n      total\n      imported\n      updated\n      skipped\n      failed\n      error\n      errors(afterLine: $after, first: 100) {\n        line\n        column\n        reason\n      }\n    }\n  }\n": typeof types.ImportProgressDocument,
@@ -41,6 +43,16 @@ type Documents = {
     "\n  query SendTemplates {\n    emailTemplates {\n      id\n      name\n    }\n  }\n": typeof types.SendTemplatesDocument,
     "\n  query PreviewTemplate($id: ID!, $contact: ID) {\n    previewEmailTemplate(id: $id, contactId: $contact) {\n      subject\n      text\n      html\n    }\n  }\n": typeof types.PreviewTemplateDocument,
     "\n  mutation SendEmail($input: SendEmailInput!) {\n    sendEmail(input: $input) {\n      id\n      status\n    }\n  }\n": typeof types.SendEmailDocument,
+    "\n  query Settings {\n    currentTenant {\n      name\n      subdomain\n      timezone\n      currency\n      locale\n      fiscalYearStartMonth\n    }\n    tenantUsers {\n      role\n      joinedAt\n      user {\n        id\n        name\n        email\n      }\n    }\n    myPreferences {\n      emailNotifications\n      digest\n      timezone\n      locale\n    }\n    mailSettings {\n      tracking\n      dealWonFollowUp\n    }\n    customFieldDefinitions(object: CONTACT) {\n      id\n      key\n      label\n      type\n      required\n    }\n  }\n": typeof types.SettingsDocument,
+    "\n  query Invitations {\n    invitations {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n": typeof types.InvitationsDocument,
+    "\n  mutation SaveOrganization($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      name\n    }\n  }\n": typeof types.SaveOrganizationDocument,
+    "\n  mutation SetRole($user: ID!, $role: Role!) {\n    updateMemberRole(userId: $user, role: $role) {\n      role\n    }\n  }\n": typeof types.SetRoleDocument,
+    "\n  mutation RemoveMember($user: ID!) {\n    removeMember(userId: $user)\n  }\n": typeof types.RemoveMemberDocument,
+    "\n  mutation Invite($input: InviteUserInput!) {\n    inviteUser(input: $input) {\n      id\n    }\n  }\n": typeof types.InviteDocument,
+    "\n  mutation Revoke($id: ID!) {\n    revokeInvitation(id: $id)\n  }\n": typeof types.RevokeDocument,
+    "\n  mutation SavePreferences($input: UpdateMyPreferencesInput!) {\n    updateMyPreferences(input: $input) {\n      emailNotifications\n    }\n  }\n": typeof types.SavePreferencesDocument,
+    "\n  mutation SaveMail($input: UpdateMailSettingsInput!) {\n    updateMailSettings(input: $input) {\n      tracking\n    }\n  }\n": typeof types.SaveMailDocument,
+    "\n  mutation AddField($input: CreateCustomFieldInput!) {\n    createCustomField(input: $input) {\n      id\n    }\n  }\n": typeof types.AddFieldDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.LoginDocument,
     "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n": typeof types.RegisterDocument,
     "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.FirstLoginDocument,
@@ -71,6 +83,8 @@ const documents: Documents = {
     "\n  mutation ContactsCreateCompany($input: CreateCompanyInput!) {\n    createCompany(input: $input) {\n      id\n      name\n    }\n  }\n": types.ContactsCreateCompanyDocument,
     "\n  mutation ContactsCreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      id\n    }\n  }\n": types.ContactsCreateContactDocument,
     "\n  query DealPage($id: ID!) {\n    deal(id: $id) {\n      id\n      title\n      amount\n      currency\n      probability\n      status\n      lostReason\n      expectedCloseDate\n      isRotten\n      stage {\n        name\n      }\n      pipeline {\n        name\n      }\n      owner {\n        name\n      }\n      company {\n        id\n        name\n      }\n      contacts {\n        role\n        contact {\n          id\n          name\n        }\n      }\n      stageHistory {\n        changedAt\n        fromStageName\n        toStageName\n        secondsInPreviousStage\n        changedBy {\n          name\n        }\n      }\n      activities(first: 50) {\n        id\n        type\n        subject\n        occurredAt\n      }\n    }\n    tasks(filter: { dealId: $id }) {\n      id\n      title\n      status\n      dueAt\n    }\n  }\n": types.DealPageDocument,
+    "\n  mutation CloseDeal($id: ID!, $outcome: DealOutcome!, $reason: String) {\n    closeDeal(id: $id, outcome: $outcome, lostReason: $reason) {\n      id\n      status\n    }\n  }\n": types.CloseDealDocument,
+    "\n  mutation ReopenDeal($id: ID!) {\n    reopenDeal(id: $id) {\n      id\n      status\n    }\n  }\n": types.ReopenDealDocument,
     "\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n": types.ImportFieldsDocument,
     "\n  mutation StartImport($input: CreateContactImportInput!) {\n    createContactImport(input: $input) {\n      id\n      uploadUrl\n    }\n  }\n": types.StartImportDocument,
     "\n  query ImportProgress($id: ID!, $after: Int!) {\n    contactImport(id: $id) {\n      id\n      status\n      progress\n      total\n      imported\n      updated\n      skipped\n      failed\n      error\n      errors(afterLine: $after, first: 100) {\n        line\n        column\n        reason\n      }\n    }\n  }\n": types.ImportProgressDocument,
@@ -80,6 +94,16 @@ const documents: Documents = {
     "\n  query SendTemplates {\n    emailTemplates {\n      id\n      name\n    }\n  }\n": types.SendTemplatesDocument,
     "\n  query PreviewTemplate($id: ID!, $contact: ID) {\n    previewEmailTemplate(id: $id, contactId: $contact) {\n      subject\n      text\n      html\n    }\n  }\n": types.PreviewTemplateDocument,
     "\n  mutation SendEmail($input: SendEmailInput!) {\n    sendEmail(input: $input) {\n      id\n      status\n    }\n  }\n": types.SendEmailDocument,
+    "\n  query Settings {\n    currentTenant {\n      name\n      subdomain\n      timezone\n      currency\n      locale\n      fiscalYearStartMonth\n    }\n    tenantUsers {\n      role\n      joinedAt\n      user {\n        id\n        name\n        email\n      }\n    }\n    myPreferences {\n      emailNotifications\n      digest\n      timezone\n      locale\n    }\n    mailSettings {\n      tracking\n      dealWonFollowUp\n    }\n    customFieldDefinitions(object: CONTACT) {\n      id\n      key\n      label\n      type\n      required\n    }\n  }\n": types.SettingsDocument,
+    "\n  query Invitations {\n    invitations {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n": types.InvitationsDocument,
+    "\n  mutation SaveOrganization($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      name\n    }\n  }\n": types.SaveOrganizationDocument,
+    "\n  mutation SetRole($user: ID!, $role: Role!) {\n    updateMemberRole(userId: $user, role: $role) {\n      role\n    }\n  }\n": types.SetRoleDocument,
+    "\n  mutation RemoveMember($user: ID!) {\n    removeMember(userId: $user)\n  }\n": types.RemoveMemberDocument,
+    "\n  mutation Invite($input: InviteUserInput!) {\n    inviteUser(input: $input) {\n      id\n    }\n  }\n": types.InviteDocument,
+    "\n  mutation Revoke($id: ID!) {\n    revokeInvitation(id: $id)\n  }\n": types.RevokeDocument,
+    "\n  mutation SavePreferences($input: UpdateMyPreferencesInput!) {\n    updateMyPreferences(input: $input) {\n      emailNotifications\n    }\n  }\n": types.SavePreferencesDocument,
+    "\n  mutation SaveMail($input: UpdateMailSettingsInput!) {\n    updateMailSettings(input: $input) {\n      tracking\n    }\n  }\n": types.SaveMailDocument,
+    "\n  mutation AddField($input: CreateCustomFieldInput!) {\n    createCustomField(input: $input) {\n      id\n    }\n  }\n": types.AddFieldDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.LoginDocument,
     "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n": types.RegisterDocument,
     "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.FirstLoginDocument,
@@ -181,6 +205,14 @@ export function graphql(source: "\n  query DealPage($id: ID!) {\n    deal(id: $i
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation CloseDeal($id: ID!, $outcome: DealOutcome!, $reason: String) {\n    closeDeal(id: $id, outcome: $outcome, lostReason: $reason) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation CloseDeal($id: ID!, $outcome: DealOutcome!, $reason: String) {\n    closeDeal(id: $id, outcome: $outcome, lostReason: $reason) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReopenDeal($id: ID!) {\n    reopenDeal(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation ReopenDeal($id: ID!) {\n    reopenDeal(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n"): (typeof documents)["\n  query ImportFields {\n    customFieldDefinitions(object: CONTACT) {\n      key\n      label\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -214,6 +246,46 @@ export function graphql(source: "\n  query PreviewTemplate($id: ID!, $contact: I
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SendEmail($input: SendEmailInput!) {\n    sendEmail(input: $input) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation SendEmail($input: SendEmailInput!) {\n    sendEmail(input: $input) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Settings {\n    currentTenant {\n      name\n      subdomain\n      timezone\n      currency\n      locale\n      fiscalYearStartMonth\n    }\n    tenantUsers {\n      role\n      joinedAt\n      user {\n        id\n        name\n        email\n      }\n    }\n    myPreferences {\n      emailNotifications\n      digest\n      timezone\n      locale\n    }\n    mailSettings {\n      tracking\n      dealWonFollowUp\n    }\n    customFieldDefinitions(object: CONTACT) {\n      id\n      key\n      label\n      type\n      required\n    }\n  }\n"): (typeof documents)["\n  query Settings {\n    currentTenant {\n      name\n      subdomain\n      timezone\n      currency\n      locale\n      fiscalYearStartMonth\n    }\n    tenantUsers {\n      role\n      joinedAt\n      user {\n        id\n        name\n        email\n      }\n    }\n    myPreferences {\n      emailNotifications\n      digest\n      timezone\n      locale\n    }\n    mailSettings {\n      tracking\n      dealWonFollowUp\n    }\n    customFieldDefinitions(object: CONTACT) {\n      id\n      key\n      label\n      type\n      required\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Invitations {\n    invitations {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  query Invitations {\n    invitations {\n      id\n      email\n      role\n      expiresAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SaveOrganization($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      name\n    }\n  }\n"): (typeof documents)["\n  mutation SaveOrganization($input: UpdateTenantSettingsInput!) {\n    updateTenantSettings(input: $input) {\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetRole($user: ID!, $role: Role!) {\n    updateMemberRole(userId: $user, role: $role) {\n      role\n    }\n  }\n"): (typeof documents)["\n  mutation SetRole($user: ID!, $role: Role!) {\n    updateMemberRole(userId: $user, role: $role) {\n      role\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveMember($user: ID!) {\n    removeMember(userId: $user)\n  }\n"): (typeof documents)["\n  mutation RemoveMember($user: ID!) {\n    removeMember(userId: $user)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Invite($input: InviteUserInput!) {\n    inviteUser(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation Invite($input: InviteUserInput!) {\n    inviteUser(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Revoke($id: ID!) {\n    revokeInvitation(id: $id)\n  }\n"): (typeof documents)["\n  mutation Revoke($id: ID!) {\n    revokeInvitation(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SavePreferences($input: UpdateMyPreferencesInput!) {\n    updateMyPreferences(input: $input) {\n      emailNotifications\n    }\n  }\n"): (typeof documents)["\n  mutation SavePreferences($input: UpdateMyPreferencesInput!) {\n    updateMyPreferences(input: $input) {\n      emailNotifications\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SaveMail($input: UpdateMailSettingsInput!) {\n    updateMailSettings(input: $input) {\n      tracking\n    }\n  }\n"): (typeof documents)["\n  mutation SaveMail($input: UpdateMailSettingsInput!) {\n    updateMailSettings(input: $input) {\n      tracking\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddField($input: CreateCustomFieldInput!) {\n    createCustomField(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation AddField($input: CreateCustomFieldInput!) {\n    createCustomField(input: $input) {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
