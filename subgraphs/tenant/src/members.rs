@@ -3,11 +3,37 @@
 //! of the organization at once, so the change applies to their next request.
 
 use crm_entities::global::member::{self, Member};
+use crm_entities::global::tenant;
 use crm_platform::ids::UserId;
 use crm_platform::sessions::SessionStore;
 use crm_platform::sign_out::SignOut;
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
+
+/// The live organizations `user` belongs to, by name, with the user's role in each: only the
+/// caller's own memberships, whatever organization the token is for.
+pub async fn organizations_of(db: &Db, user: UserId) -> ApiResult<Vec<(tenant::Model, Role)>> {
+    use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
+    #[derive(FromQueryResult)]
+    struct Membership {
+        tenant_id: uuid::Uuid,
+        role: Role,
+    }
+    let memberships = Membership::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT m.tenant_id, m.role FROM crm.memberships m JOIN crm.tenants t ON t.id = m.tenant_id
+         WHERE m.user_id = $1 AND t.deleted_at IS NULL ORDER BY t.name, t.id",
+        [user.0.into()],
+    ))
+    .all(db.conn())
+    .await?;
+    let ids: Vec<uuid::Uuid> = memberships.iter().map(|m| m.tenant_id).collect();
+    let tenants = tenant::Entity::find().filter(tenant::Column::Id.is_in(ids)).all(db.conn()).await?;
+    Ok(memberships
+        .into_iter()
+        .filter_map(|m| tenants.iter().find(|t| t.id == m.tenant_id).map(|t| (t.clone(), m.role)))
+        .collect())
+}
 
 pub async fn list(db: &Db, tenant: TenantId) -> ApiResult<Vec<Member>> {
     Ok(member::list(db.conn(), tenant).await?)

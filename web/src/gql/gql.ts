@@ -15,6 +15,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "mutation Logout { logout }": typeof types.LogoutDocument,
+    "\n    mutation SwitchOrganization($tenant: ID!) {\n      switchTenant(tenantId: $tenant) {\n        accessToken\n        refreshToken\n        expiresIn\n      }\n    }\n  ": typeof types.SwitchOrganizationDocument,
+    "\n    query MyOrganizations {\n      myOrganizations {\n        role\n        tenant {\n          id\n          name\n          subdomain\n        }\n      }\n    }\n  ": typeof types.MyOrganizationsDocument,
     "\n  mutation Refresh($token: String!) {\n    refreshToken(token: $token) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.RefreshDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n": typeof types.AcceptInvitationDocument,
     "\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.InvitedLoginDocument,
@@ -66,6 +68,8 @@ type Documents = {
 };
 const documents: Documents = {
     "mutation Logout { logout }": types.LogoutDocument,
+    "\n    mutation SwitchOrganization($tenant: ID!) {\n      switchTenant(tenantId: $tenant) {\n        accessToken\n        refreshToken\n        expiresIn\n      }\n    }\n  ": types.SwitchOrganizationDocument,
+    "\n    query MyOrganizations {\n      myOrganizations {\n        role\n        tenant {\n          id\n          name\n          subdomain\n        }\n      }\n    }\n  ": types.MyOrganizationsDocument,
     "\n  mutation Refresh($token: String!) {\n    refreshToken(token: $token) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.RefreshDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n": types.AcceptInvitationDocument,
     "\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.InvitedLoginDocument,
@@ -134,6 +138,14 @@ export function graphql(source: string): unknown;
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "mutation Logout { logout }"): (typeof documents)["mutation Logout { logout }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    mutation SwitchOrganization($tenant: ID!) {\n      switchTenant(tenantId: $tenant) {\n        accessToken\n        refreshToken\n        expiresIn\n      }\n    }\n  "): (typeof documents)["\n    mutation SwitchOrganization($tenant: ID!) {\n      switchTenant(tenantId: $tenant) {\n        accessToken\n        refreshToken\n        expiresIn\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    query MyOrganizations {\n      myOrganizations {\n        role\n        tenant {\n          id\n          name\n          subdomain\n        }\n      }\n    }\n  "): (typeof documents)["\n    query MyOrganizations {\n      myOrganizations {\n        role\n        tenant {\n          id\n          name\n          subdomain\n        }\n      }\n    }\n  "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -34,8 +34,27 @@ async fn one_identity_belongs_to_several_organizations() {
     let current = stack.subgraph("tenant", Some(token), "{ currentTenant { id } }", json!({})).await;
     assert_eq!(current.ok()["currentTenant"]["id"], second_tenant.as_str());
 
-    // An organization the person does not belong to looks like none at all.
+    // Both organizations are listed for either token; a stranger's are not.
     let stranger = stack.register_org("Stranger org").await;
+    let mine = "{ myOrganizations { role tenant { id name } } }";
+    for token in [first.token.as_str(), token] {
+        let listed = stack.subgraph("tenant", Some(token), mine, json!({})).await;
+        let ids: Vec<&str> = listed.ok()["myOrganizations"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m["tenant"]["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert!(ids.contains(&first.tenant_id.as_str()) && ids.contains(&second_tenant.as_str()));
+    }
+    let theirs = stack.subgraph("tenant", Some(&stranger.token), mine, json!({})).await;
+    assert_eq!(
+        theirs.ok()["myOrganizations"],
+        json!([{ "role": "OWNER", "tenant": { "id": stranger.tenant_id, "name": "Stranger org" } }])
+    );
+
+    // An organization the person does not belong to looks like none at all.
     let denied = stack.subgraph("auth", Some(&first.token), switch, json!({ "t": stranger.tenant_id })).await;
     assert_eq!(denied.error_codes(), ["NOT_FOUND"]);
     let missing =

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object};
 use crm_platform::{ApiError, ApiResult, Caller, Role, Services};
 
-use super::types::{Invitation, Member, Tenant, UserPreferences};
+use super::types::{Invitation, Member, MyOrganization, Tenant, UserPreferences};
 use crate::{invitations, members, preferences, settings};
 
 pub struct QueryRoot;
@@ -12,6 +12,13 @@ impl QueryRoot {
     async fn current_tenant(&self, ctx: &Context<'_>) -> async_graphql::Result<Tenant> {
         let caller = Caller::of(ctx)?;
         Ok(find_tenant(ctx, caller).await?.ok_or(ApiError::NotFound("tenant"))?)
+    }
+
+    /// The organizations the caller belongs to (for `switchTenant`), by name.
+    async fn my_organizations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MyOrganization>> {
+        let caller = Caller::of(ctx)?;
+        let rows = members::organizations_of(&Services::of(ctx)?.db, caller.user()).await?;
+        Ok(rows.into_iter().map(|(tenant, role)| MyOrganization { tenant: tenant.into(), role }).collect())
     }
 
     /// Everyone in the organization, oldest member first.

@@ -28,6 +28,13 @@ pub struct Tenant {
     pub fiscal_year_start_month: i32,
 }
 
+/// An organization the caller belongs to, with the caller's role in it.
+#[derive(SimpleObject)]
+pub struct MyOrganization {
+    pub tenant: Tenant,
+    pub role: crm_platform::Role,
+}
+
 impl From<tenant::Model> for Tenant {
     fn from(m: tenant::Model) -> Self {
         Self {
