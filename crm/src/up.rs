@@ -27,6 +27,7 @@ pub async fn run() -> ExitCode {
 async fn run_inner() -> anyhow::Result<()> {
     let mut config = Config::from_env()?;
     telemetry::init(&config);
+    ensure_services(&config)?;
     // Upload, download and tracking links point at the one origin, which forwards those paths.
     let origin = format!("http://localhost:{WEB_PORT}");
     if std::env::var_os("FILES_BASE_URL").is_none() {
@@ -108,6 +109,34 @@ fn spawn_router(config_path: &std::path::Path) -> anyhow::Result<Child> {
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()?)
+}
+
+/// PostgreSQL, Redis and NATS on this machine (the URLs name localhost) must answer; when one
+/// does not, `scripts/services` installs (as root) or starts what is missing, or says how.
+fn ensure_services(config: &Config) -> anyhow::Result<()> {
+    let down: Vec<&str> = [
+        ("PostgreSQL", config.database_url.as_str(), 5432),
+        ("Redis", config.redis_url.as_str(), 6379),
+        ("NATS", config.nats_url.as_str(), 4222),
+    ]
+    .into_iter()
+    .filter(|(_, url, default_port)| {
+        let Ok(url) = url::Url::parse(url) else { return false };
+        let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "::1" | "[::1]"));
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], url.port().unwrap_or(*default_port)));
+        local && std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_err()
+    })
+    .map(|(name, _, _)| name)
+    .collect();
+    if down.is_empty() {
+        return Ok(());
+    }
+    let script = std::path::Path::new("scripts/services");
+    anyhow::ensure!(script.exists(), "not answering on this machine: {}", down.join(", "));
+    println!("Not answering: {}. Running scripts/services…", down.join(", "));
+    let status = std::process::Command::new(script).status()?;
+    anyhow::ensure!(status.success(), "scripts/services could not start {}", down.join(", "));
+    Ok(())
 }
 
 /// The built web app (`web/dist`, or `WEB_DIST`), built first when it is missing or older than
