@@ -12,7 +12,7 @@ const config: CodegenConfig = {
       config: {
         useTypeImports: true,
         enumsAsTypes: true,
-        scalars: { DateTime: 'string', Date: 'string', Decimal: 'string', JSON: 'Record<string, unknown>', UUID: 'string' },
+        scalars: { DateTime: 'string', Date: 'string', Decimal: 'string', JSON: 'unknown', UUID: 'string' },
       },
       presetConfig: { fragmentMasking: false },
     },
