@@ -13,6 +13,7 @@ export const router = createRouter({
     { path: '/contacts', component: () => import('./views/Contacts.vue') },
     { path: '/contacts/:id', component: () => import('./views/ContactPage.vue'), props: true },
     { path: '/deals/:id', component: () => import('./views/DealPage.vue'), props: true },
+    { path: '/companies', component: () => import('./views/Companies.vue') },
     { path: '/companies/:id', component: () => import('./views/CompanyPage.vue'), props: true },
     { path: '/settings', component: () => import('./views/Settings.vue') },
     { path: '/templates', component: () => import('./views/Templates.vue') },

@@ -374,5 +374,18 @@ test('contacts filter by company and custom field, go to the trash and back, and
   await duplicates.waitFor({ state: 'detached' })
   const left = await gql('{ contacts { totalCount } }', {}, org.token)
   assert.equal(left.contacts.totalCount, 2)
+
+  // Fields are edited in place, custom fields too.
+  await page.getByRole('button', { name: 'Edit' }).click()
+  await page.getByLabel('Job title').fill('Chief Filter Officer')
+  await page.getByLabel('Score').fill('88')
+  await page.getByRole('button', { name: 'Save' }).click()
+  await page.getByText('Job title: Chief Filter Officer').waitFor()
+  await page.getByText('Score: 88').waitFor()
+
+  // Companies as a tree: a subsidiary sits under its parent.
+  await gql('mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }', { i: { name: 'Acme Filters East', parentId: company.createCompany.id } }, org.token)
+  await page.getByRole('link', { name: 'Companies' }).click()
+  await page.locator('li', { hasText: 'Acme Filters' }).getByRole('link', { name: 'Acme Filters East' }).waitFor()
   await context.close()
 })
