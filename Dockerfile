@@ -32,6 +32,15 @@ RUN --mount=type=cache,id=mtenant-cargo-registry,target=/usr/local/cargo/registr
     cargo build --release --locked --bin crm \
     && install -D -m 0755 target/release/crm /out/crm
 
+# ---- web app -------------------------------------------------------------------------------
+# The Vue app, built from the lockfile; its typed operations are committed, so no codegen here.
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web/ ./
+RUN npm run build
+
 # ---- runtime -------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 
@@ -52,15 +61,19 @@ COPY --from=builder /out/crm /usr/local/bin/crm
 # own folder, so both go side by side. Owned by root: the service only reads them.
 COPY router/router.config.yaml router/supergraph.graphql /app/router/
 
-ENV ROUTER_CONFIG_FILE_PATH=/app/router/router.config.yaml
+# The built app, served by `crm web` (and `crm up`).
+COPY --from=web /web/dist /app/web/dist
 
-# Documentation only: router 4000, subgraphs auth..communication 8080-8084.
-EXPOSE 4000 8080-8084
+ENV ROUTER_CONFIG_FILE_PATH=/app/router/router.config.yaml
+ENV WEB_DIST=/app/web/dist
+
+# Documentation only: web 3000, router 4000, subgraphs auth..communication 8080-8084.
+EXPOSE 3000 4000 8080-8084
 
 USER crm:crm
 
 # `crm` handles SIGTERM itself (graceful shutdown), so it runs directly as PID 1.
 ENTRYPOINT ["crm"]
 # No role is a safe default (each needs its backing services), so print the usage; compose and
-# other deployments pass `migrate`, `serve <subgraph>` or `router`.
+# other deployments pass `migrate`, `serve <subgraph>`, `router` or `web`.
 CMD ["--help"]

@@ -4,6 +4,8 @@
 //!   the router (4000) and the web app's origin (3000) until Ctrl-C.
 //! - `crm serve <subgraph>…` — run some subgraphs in this process (one per deployment, say).
 //! - `crm router` — run the federation router (config path in `ROUTER_CONFIG_FILE_PATH`).
+//! - `crm web` — the web app's origin alone (`WEB_PORT`, `WEB_DIST`, `ROUTER_URL`, `FILES_URL`,
+//!   `TRACKING_URL`).
 //! - `crm migrate` — apply global and tenant template migrations.
 //! - `crm schema [--check]` — compose `router/supergraph.graphql` and `schema.graphql`.
 //! - `crm seed --demo [--organization SUBDOMAIN]` — an organization full of demo data.
@@ -44,6 +46,9 @@ enum Command {
     },
     /// Run the federation router.
     Router,
+    /// Serve the built web app and forward `/graphql`, `/files/` and `/track/` (the one origin
+    /// `crm up` runs on :3000; in a deployment, its own service).
+    Web,
     /// Create the database if missing and apply all migrations.
     Migrate,
     /// Replace the token signing key: the new key is published at once and signs after five
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
                 import::contacts(&file, &organization, dry_run, &dedupe).await
             }
             Command::Seed { demo: _, organization } => seed::demo(organization).await,
+            Command::Web => report(web::serve_from_env().await),
             Command::Router => unreachable!("handled before the runtime starts"),
         }
     })

@@ -32,6 +32,24 @@ struct Origin {
     http: reqwest::Client,
 }
 
+/// `crm web`: the origin on its own, its upstreams from the environment (service names in a
+/// deployment, this machine's ports by default); stops on SIGTERM or Ctrl-C.
+pub async fn serve_from_env() -> anyhow::Result<()> {
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let upstreams = Upstreams {
+        graphql: var("ROUTER_URL", "http://127.0.0.1:4000"),
+        files: var("FILES_URL", "http://127.0.0.1:8082"),
+        tracking: var("TRACKING_URL", "http://127.0.0.1:8084"),
+        app: var("WEB_DIST", "web/dist").into(),
+    };
+    let port: u16 = var("WEB_PORT", "3000").parse()?;
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
+    println!("serving the web app on :{port}");
+    let service = routes(upstreams).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(crm_platform::serve::shutdown_signal()).await?;
+    Ok(())
+}
+
 pub fn routes(upstreams: Upstreams) -> Router {
     let http =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http client");
@@ -65,11 +83,19 @@ async fn handle(State(origin): State<Origin>, request: Request) -> Response {
         Target::Files => &origin.upstreams.files,
         Target::Tracking => &origin.upstreams.tracking,
     });
+    // A person opening the API's URL in a browser gets the playground, which works offline.
+    if path == "/graphql" && request.method() == axum::http::Method::GET && wants_html(request.headers()) {
+        return axum::response::Redirect::to("/graphiql").into_response();
+    }
     match upstream {
         Some(base) if is_websocket(request.headers()) => websocket(base.clone(), request).await,
         Some(base) => forward(&origin.http, base, request).await,
         None => static_file(&origin.upstreams.app, &path).await,
     }
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
 }
 
 fn is_websocket(headers: &HeaderMap) -> bool {

@@ -179,7 +179,9 @@ test('GraphiQL runs a query and a subscription with every request off this machi
   })
   const page = await context.newPage()
   await signIn(page, org)
-  await page.goto(`${ORIGIN}/graphiql`)
+  // The API's URL, opened in a browser, leads to the playground.
+  await page.goto(`${ORIGIN}/graphql`)
+  await page.waitForURL(/\/graphiql$/)
   const editor = page.locator('.graphiql-query-editor .monaco-editor').first()
   await editor.waitFor({ timeout: 30_000 })
   await page.getByRole('button', { name: /Execute query/ }).click()
