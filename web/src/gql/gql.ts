@@ -18,8 +18,8 @@ type Documents = {
     "\n    mutation SwitchOrganization($tenant: ID!) {\n      switchTenant(tenantId: $tenant) {\n        accessToken\n        refreshToken\n        expiresIn\n      }\n    }\n  ": typeof types.SwitchOrganizationDocument,
     "\n    query MyOrganizations {\n      myOrganizations {\n        role\n        tenant {\n          id\n          name\n          subdomain\n        }\n      }\n    }\n  ": typeof types.MyOrganizationsDocument,
     "\n  mutation Refresh($token: String!) {\n    refreshToken(token: $token) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.RefreshDocument,
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.LoginDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n": typeof types.AcceptInvitationDocument,
-    "\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.InvitedLoginDocument,
     "\n  query AnalyticsPipelines {\n    pipelines {\n      id\n      name\n      isDefault\n    }\n  }\n": typeof types.AnalyticsPipelinesDocument,
     "\n  query DealReport($pipeline: ID, $from: Date, $to: Date) {\n    dealAnalytics(pipelineId: $pipeline, from: $from, to: $to) {\n      forecast {\n        month\n        count\n        amounts {\n          currency\n          amount\n          weightedAmount\n        }\n      }\n      winRate {\n        won\n        lost\n        byCount\n        byAmount {\n          currency\n          rate\n          wonAmount\n          closedAmount\n        }\n      }\n      salesCycle {\n        deals\n        averageDays\n        medianDays\n      }\n      stageConversion {\n        stage {\n          name\n        }\n        entered\n        advanced\n        rate\n      }\n      timeInStage {\n        stage {\n          name\n        }\n        exits\n        averageSeconds\n        medianSeconds\n      }\n    }\n  }\n": typeof types.DealReportDocument,
     "\n  fragment CardFields on Deal {\n    id\n    title\n    position\n    version\n    amount\n    currency\n    probability\n    isRotten\n    stage {\n      id\n    }\n    owner {\n      name\n    }\n  }\n": typeof types.CardFieldsFragmentDoc,
@@ -64,9 +64,7 @@ type Documents = {
     "\n  mutation SavePreferences($input: UpdateMyPreferencesInput!) {\n    updateMyPreferences(input: $input) {\n      emailNotifications\n    }\n  }\n": typeof types.SavePreferencesDocument,
     "\n  mutation SaveMail($input: UpdateMailSettingsInput!) {\n    updateMailSettings(input: $input) {\n      tracking\n    }\n  }\n": typeof types.SaveMailDocument,
     "\n  mutation AddField($input: CreateCustomFieldInput!) {\n    createCustomField(input: $input) {\n      id\n    }\n  }\n": typeof types.AddFieldDocument,
-    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.LoginDocument,
     "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n": typeof types.RegisterDocument,
-    "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": typeof types.FirstLoginDocument,
     "\n  query MyTasks($status: TaskStatus) {\n    myTasks(status: $status, first: 100) {\n      id\n      title\n      dueAt\n      priority\n      status\n      isOverdue\n      contact {\n        id\n        name\n      }\n      deal {\n        id\n        title\n      }\n    }\n  }\n": typeof types.MyTasksDocument,
     "\n  mutation CompleteTask($id: ID!) {\n    completeTask(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.CompleteTaskDocument,
     "\n  mutation ReopenTask($id: ID!) {\n    reopenTask(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ReopenTaskDocument,
@@ -80,8 +78,8 @@ const documents: Documents = {
     "\n    mutation SwitchOrganization($tenant: ID!) {\n      switchTenant(tenantId: $tenant) {\n        accessToken\n        refreshToken\n        expiresIn\n      }\n    }\n  ": types.SwitchOrganizationDocument,
     "\n    query MyOrganizations {\n      myOrganizations {\n        role\n        tenant {\n          id\n          name\n          subdomain\n        }\n      }\n    }\n  ": types.MyOrganizationsDocument,
     "\n  mutation Refresh($token: String!) {\n    refreshToken(token: $token) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.RefreshDocument,
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.LoginDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n": types.AcceptInvitationDocument,
-    "\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.InvitedLoginDocument,
     "\n  query AnalyticsPipelines {\n    pipelines {\n      id\n      name\n      isDefault\n    }\n  }\n": types.AnalyticsPipelinesDocument,
     "\n  query DealReport($pipeline: ID, $from: Date, $to: Date) {\n    dealAnalytics(pipelineId: $pipeline, from: $from, to: $to) {\n      forecast {\n        month\n        count\n        amounts {\n          currency\n          amount\n          weightedAmount\n        }\n      }\n      winRate {\n        won\n        lost\n        byCount\n        byAmount {\n          currency\n          rate\n          wonAmount\n          closedAmount\n        }\n      }\n      salesCycle {\n        deals\n        averageDays\n        medianDays\n      }\n      stageConversion {\n        stage {\n          name\n        }\n        entered\n        advanced\n        rate\n      }\n      timeInStage {\n        stage {\n          name\n        }\n        exits\n        averageSeconds\n        medianSeconds\n      }\n    }\n  }\n": types.DealReportDocument,
     "\n  fragment CardFields on Deal {\n    id\n    title\n    position\n    version\n    amount\n    currency\n    probability\n    isRotten\n    stage {\n      id\n    }\n    owner {\n      name\n    }\n  }\n": types.CardFieldsFragmentDoc,
@@ -126,9 +124,7 @@ const documents: Documents = {
     "\n  mutation SavePreferences($input: UpdateMyPreferencesInput!) {\n    updateMyPreferences(input: $input) {\n      emailNotifications\n    }\n  }\n": types.SavePreferencesDocument,
     "\n  mutation SaveMail($input: UpdateMailSettingsInput!) {\n    updateMailSettings(input: $input) {\n      tracking\n    }\n  }\n": types.SaveMailDocument,
     "\n  mutation AddField($input: CreateCustomFieldInput!) {\n    createCustomField(input: $input) {\n      id\n    }\n  }\n": types.AddFieldDocument,
-    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.LoginDocument,
     "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n": types.RegisterDocument,
-    "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n": types.FirstLoginDocument,
     "\n  query MyTasks($status: TaskStatus) {\n    myTasks(status: $status, first: 100) {\n      id\n      title\n      dueAt\n      priority\n      status\n      isOverdue\n      contact {\n        id\n        name\n      }\n      deal {\n        id\n        title\n      }\n    }\n  }\n": types.MyTasksDocument,
     "\n  mutation CompleteTask($id: ID!) {\n    completeTask(id: $id) {\n      id\n      status\n    }\n  }\n": types.CompleteTaskDocument,
     "\n  mutation ReopenTask($id: ID!) {\n    reopenTask(id: $id) {\n      id\n      status\n    }\n  }\n": types.ReopenTaskDocument,
@@ -171,11 +167,11 @@ export function graphql(source: "\n  mutation Refresh($token: String!) {\n    re
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation InvitedLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
+export function graphql(source: "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) {\n      tenant {\n        subdomain\n      }\n      user {\n        email\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -355,15 +351,7 @@ export function graphql(source: "\n  mutation AddField($input: CreateCustomField
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
 export function graphql(source: "\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Register($input: RegisterOrganizationInput!) {\n    registerOrganization(input: $input) {\n      tenant {\n        id\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"): (typeof documents)["\n  mutation FirstLogin($input: LoginInput!) {\n    login(input: $input) {\n      accessToken\n      refreshToken\n      expiresIn\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
