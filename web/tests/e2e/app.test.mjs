@@ -82,6 +82,13 @@ test('sign up, add a contact with its company and a deal, drag the deal on, and 
   await page.keyboard.press('ArrowLeft')
   await column(page, firstStage).locator('.deal[data-deal="Compiler licence"]:not(.pending)').waitFor()
 
+  // Dropped on a LOST stage, it asks why, and the deal's page says so.
+  page.once('dialog', (dialog) => dialog.accept('Too expensive'))
+  await card(page, 'Compiler licence').dragTo(column(page, 'Closed Lost'))
+  await column(page, 'Closed Lost').locator('.deal[data-deal="Compiler licence"]:not(.pending)').waitFor()
+  await card(page, 'Compiler licence').getByRole('link').click()
+  await page.getByText('Lost because: Too expensive').waitFor()
+
   await page.getByRole('link', { name: 'Contacts' }).click()
   await page.getByRole('link', { name: 'Grace Hopper' }).click()
   await page.getByRole('heading', { name: 'Grace Hopper' }).waitFor()
