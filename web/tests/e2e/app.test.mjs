@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { ORIGIN, SHOTS, gql, invitationLink, organization, signIn, startProduct } from './harness.mjs'
+import { ORIGIN, SHOTS, gql, invitationLink, organization, resetLink, signIn, startProduct } from './harness.mjs'
 
 let product
 
@@ -396,5 +396,36 @@ test('contacts filter by company and custom field, go to the trash and back, and
   await gql('mutation($i: CreateCompanyInput!) { createCompany(input: $i) { id } }', { i: { name: 'Acme Filters East', parentId: company.createCompany.id } }, org.token)
   await page.getByRole('link', { name: 'Companies' }).click()
   await page.locator('li', { hasText: 'Acme Filters' }).getByRole('link', { name: 'Acme Filters East' }).waitFor()
+  await context.close()
+})
+
+test('a forgotten password is reset from the mailed link, and one person switches between organizations', async () => {
+  const org = await organization('Forgetful')
+  // The same person founds a second organization.
+  const second = `second-${org.subdomain}`
+  await gql('mutation($i: RegisterOrganizationInput!) { registerOrganization(input: $i) { tenant { id } } }', {
+    i: { name: 'Second Home', subdomain: second, owner: { email: org.email, password: org.password, name: 'Ignored' } },
+  })
+  const context = await product.browser.newContext()
+  const page = await context.newPage()
+  await page.goto(`${ORIGIN}/sign-in`)
+  await page.getByRole('link', { name: 'Forgot your password?' }).click()
+  await page.getByLabel('Organization (subdomain)').fill(org.subdomain)
+  await page.getByLabel('Email').fill(org.email)
+  await page.getByRole('button', { name: 'Send a reset link' }).click()
+  await page.getByText('If that account exists').waitFor()
+  const link = await resetLink(product.mail, org.email)
+  await page.goto(link.replace(/^https?:\/\/[^/]+/, ORIGIN))
+  await page.getByLabel('New password').fill('a brand new password 2')
+  await page.getByRole('button', { name: 'Set password' }).click()
+  await page.getByText('Your password is changed.').waitFor()
+
+  await signIn(page, { ...org, password: 'a brand new password 2' })
+  const picker = page.getByLabel('Organization', { exact: true })
+  await picker.waitFor()
+  await picker.selectOption({ label: 'Second Home' })
+  await page.waitForURL(/\/board$/)
+  await page.getByRole('link', { name: 'Settings' }).click()
+  await page.getByRole('heading', { name: `Organization (${second})` }).waitFor()
   await context.close()
 })

@@ -91,18 +91,27 @@ export async function login(email, password, subdomain) {
 
 /** The newest accept link mailed to `address` (from the .eml files `crm up` writes). */
 export async function invitationLink(mailDir, address) {
+  return mailedLink(mailDir, address, /https?:\/\/\S*accept-invitation\?token=[A-Za-z0-9_-]+/)
+}
+
+/** The newest password-reset link mailed to `address`. */
+export async function resetLink(mailDir, address) {
+  return mailedLink(mailDir, address, /https?:\/\/\S*reset-password\?token=[A-Za-z0-9_-]+/)
+}
+
+async function mailedLink(mailDir, address, pattern) {
   for (let i = 0; i < 100; i++) {
     for (const name of readdirSync(mailDir).sort().reverse()) {
       const text = readFileSync(join(mailDir, name), 'utf8')
         .replace(/=\r\n/g, '')
         .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
       if (!text.includes(address)) continue
-      const link = text.match(/https?:\/\/\S*accept-invitation\?token=[A-Za-z0-9_-]+/)
+      const link = text.match(pattern)
       if (link) return link[0]
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  throw new Error(`no invitation mail to ${address}`)
+  throw new Error(`no mail to ${address} with ${pattern}`)
 }
 
 /** Signs `page` in through the sign-in form. */
