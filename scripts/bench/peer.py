@@ -214,7 +214,8 @@ def main():
         sys.exit(f"{CRM} is missing: cargo build --release -p crm")
     postgraphile = install_peer()
     db = f"crm_bench_peer_{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": f"{PG}/{db}", "LOG_LEVEL": "warn", "WEB_DIST": os.path.join(ROOT, "web", "dist")}
+    env = {**os.environ, "DATABASE_URL": f"{PG}/{db}", "LOG_LEVEL": "warn", "WEB_DIST": os.path.join(ROOT, "web", "dist"),
+           "MAIL_DIR": os.path.join("/tmp", db + "-mail")}
     up = subprocess.Popen([CRM, "up"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
     peer = None
     try:
