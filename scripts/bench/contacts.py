@@ -32,7 +32,9 @@ import time
 import urllib.request
 import uuid
 
-ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+# Only when this file is the benchmark: other benchmarks import it for its helpers and have
+# arguments of their own.
+ROWS = int(sys.argv[1]) if __name__ == "__main__" and len(sys.argv) > 1 else 100_000
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 BIN_DIR = os.environ.get("BIN_DIR", os.path.join(TARGET, "release"))
@@ -170,10 +172,15 @@ def main():
             if process.poll() is None:
                 process.terminate()
                 process.wait()
-        if os.environ.get("BENCH_KEEP"):
-            print(f"== database {DB} kept")
-        else:
-            subprocess.run(["psql", f"{PG}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)'], check=False)
+        finish_database(DB)
+
+
+def finish_database(name):
+    """Drops the benchmark's database, unless BENCH_KEEP asks to keep it for a look."""
+    if os.environ.get("BENCH_KEEP"):
+        print(f"== database {name} kept")
+    else:
+        subprocess.run(["psql", f"{PG}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=False)
 
 
 def run(processes, env):

@@ -87,11 +87,7 @@ def main():
             if process.poll() is None:
                 process.terminate()
                 process.wait()
-        if os.environ.get("BENCH_KEEP"):
-            print(f"== database {bench.DB} kept")
-        else:
-            subprocess.run(["psql", f"{bench.PG}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{bench.DB}" WITH (FORCE)'],
-                           check=False)
+        bench.finish_database(bench.DB)
 
 
 def run():

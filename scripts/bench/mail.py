@@ -174,10 +174,7 @@ def main():
         for process in processes.values():
             process.terminate()
             process.wait()
-        if os.environ.get("BENCH_KEEP"):
-            print(f"== database {bench.DB} kept")
-        else:
-            subprocess.run(["psql", f"{bench.PG}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{bench.DB}" WITH (FORCE)'], check=False)
+        bench.finish_database(bench.DB)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ import time
 import urllib.request
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import contacts as bench  # noqa: E402  (the shared helpers)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 CRM = os.environ.get("CRM_BIN", os.path.join(TARGET, "release", "crm"))
@@ -256,10 +259,7 @@ def main():
             os.killpg(peer.pid, signal.SIGTERM)
         os.killpg(up.pid, signal.SIGINT)
         up.wait()
-        if os.environ.get("BENCH_KEEP"):
-            print(f"== database {db} kept")
-        else:
-            subprocess.run(["psql", f"{PG}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'], check=False)
+        bench.finish_database(db)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,9 @@ async fn a_sent_email_arrives_once_with_tracked_links_and_its_opens_and_clicks_c
     assert_eq!(refused.error_codes(), ["FORBIDDEN"]);
     let turned = stack.subgraph("communication", Some(&team.admin.token), off, json!({})).await;
     assert_eq!(turned.ok()["updateMailSettings"]["tracking"], false);
+    let theirs =
+        stack.subgraph("communication", Some(&other.token), "{ mailSettings { tracking } }", json!({})).await;
+    assert_eq!(theirs.ok()["mailSettings"]["tracking"], true, "another organization's settings are its own");
     let plain = stack
         .subgraph(
             "communication",
