@@ -71,7 +71,11 @@ async fn run_inner() -> anyhow::Result<()> {
     let web = tokio::spawn({
         let stop = stop.clone();
         let service = origin.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        async move { axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await }
+        async move {
+            axum::serve(crm_platform::serve::without_delay(listener), service)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        }
     });
 
     println!();

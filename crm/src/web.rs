@@ -46,7 +46,9 @@ pub async fn serve_from_env() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     println!("serving the web app on :{port}");
     let service = routes(upstreams).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(crm_platform::serve::shutdown_signal()).await?;
+    axum::serve(crm_platform::serve::without_delay(listener), service)
+        .with_graceful_shutdown(crm_platform::serve::shutdown_signal())
+        .await?;
     Ok(())
 }
 

@@ -13,12 +13,14 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex as AsyncMutex, RwLock};
 
+use crate::batching::LoadQueue;
 use crate::config::JwtSettings;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{SessionId, UserId};
 use crate::kv::Kv;
 use crate::tenancy::{TenantId, TenantTx};
+use crate::verified_tokens::VerifiedTokens;
 
 crate::stored_enum! {
     /// A member's role in one organization.
@@ -104,6 +106,7 @@ pub struct JwtVerifier {
     http: reqwest::Client,
     keys: RwLock<KeyCache>,
     fetching: AsyncMutex<()>,
+    verified: VerifiedTokens,
 }
 
 #[derive(Default)]
@@ -118,15 +121,26 @@ struct KeyCache {
 impl JwtVerifier {
     pub fn new(settings: JwtSettings) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().unwrap_or_default();
-        Self { settings, http, keys: RwLock::new(KeyCache::default()), fetching: AsyncMutex::new(()) }
+        Self {
+            settings,
+            http,
+            keys: RwLock::new(KeyCache::default()),
+            fetching: AsyncMutex::new(()),
+            verified: VerifiedTokens::default(),
+        }
     }
 
     /// The verified claims; any refusal is UNAUTHENTICATED, whatever its reason.
     pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
-        self.inspect(token).await?.map_err(|rejection| {
+        if let Some(claims) = self.verified.get(token) {
+            return Ok(claims);
+        }
+        let claims = self.inspect(token).await?.map_err(|rejection| {
             tracing::debug!(?rejection, "access token rejected");
             ApiError::Unauthenticated
-        })
+        })?;
+        self.verified.insert(token, &claims);
+        Ok(claims)
     }
 
     /// Verifies `token`, telling why it was refused; the outer error is for keys that could not
@@ -192,6 +206,8 @@ impl JwtVerifier {
                     })
                     .collect();
                 cache.fetched_at = cache.attempted_at;
+                // A key may have been withdrawn: every token is verified against the new set.
+                self.verified.clear();
             }
             // Auth unreachable: keys we already know stay good until it answers again.
             Err(err) if cache.by_kid.contains_key(kid) => {
@@ -234,11 +250,9 @@ pub struct Caller {
     db: Db,
     kv: Arc<Kv>,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// Where the loaders' batches wait for the end of the request's poll (see [`crate::batching`]).
+    load_queue: Arc<LoadQueue>,
 }
-
-/// How long a loader collects keys before it queries. Wide enough that a busy worker still gets
-/// every sibling field's key into one batch, short against a request's database time.
-const LOADER_BATCH_WINDOW: Duration = Duration::from_millis(2);
 
 /// A loader that reads one tenant's data; built on first use within a request.
 pub trait TenantLoader: Send + Sync + 'static {
@@ -248,7 +262,12 @@ pub trait TenantLoader: Send + Sync + 'static {
 
 impl Caller {
     pub fn new(claims: Claims, db: Db, kv: Arc<Kv>) -> Self {
-        Self { claims, db, kv, loaders: Mutex::new(HashMap::new()) }
+        Self { claims, db, kv, loaders: Mutex::new(HashMap::new()), load_queue: Arc::default() }
+    }
+
+    /// The queue to hand to [`crate::batching::drive`] around this caller's request.
+    pub fn load_queue(&self) -> Arc<LoadQueue> {
+        Arc::clone(&self.load_queue)
     }
 
     pub fn db(&self) -> &Db {
@@ -307,7 +326,9 @@ impl Caller {
         let mut loaders = self.loaders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = loaders.entry(TypeId::of::<L>()).or_insert_with(|| {
             let loader = L::new(self);
-            Arc::new(DataLoader::new(loader, tokio::spawn).delay(LOADER_BATCH_WINDOW))
+            let queue = Arc::clone(&self.load_queue);
+            // No timer: the batch closes when the request's poll ends (or the fallback window).
+            Arc::new(DataLoader::new(loader, move |work| queue.submit(work)).delay(Duration::ZERO))
                 as Arc<dyn Any + Send + Sync>
         });
         Arc::clone(entry)

@@ -4,14 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    ObjectType, Schema, SchemaBuilder, ServerError, ServerResult, SubscriptionType, ValidationResult,
-    Variables,
-};
+use async_graphql::{Executor, ObjectType, Schema, SchemaBuilder, SubscriptionType};
 use axum::Router;
 use axum::body::Bytes;
 use std::net::SocketAddr;
@@ -22,8 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::auth::{Caller, RequestAuth};
+use crate::batching;
 use crate::client_address::{ClientAddress, FORWARDED_FOR};
 use crate::config::Environment;
+use crate::error_codes::Coded;
 use crate::serve::Services;
 use crate::websocket;
 
@@ -31,11 +26,7 @@ pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_DIRECTIVES: usize = 50;
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
-/// Above the router's 30: the router may alias fields in the queries it plans.
-pub const MAX_ALIASES: usize = 100;
-
-pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+pub use crate::error_codes::{MAX_ALIASES, PARSE_FAILED, VALIDATION_FAILED};
 pub const BAD_REQUEST: &str = "BAD_REQUEST";
 
 /// Applies the shared limits and federation to a subgraph's schema.
@@ -51,8 +42,7 @@ where
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
-        .disable_suggestions()
-        .extension(RequestErrorCodes);
+        .disable_suggestions();
     match environment {
         Environment::Production => builder.disable_introspection(),
         Environment::Development | Environment::Test => builder,
@@ -70,86 +60,8 @@ where
     builder.finish().sdl_with_options(async_graphql::SDLExportOptions::new().federation())
 }
 
-/// Gives parse and validation failures a stable `extensions.code`, and argument coercion
-/// failures (the only execution errors our resolvers do not code themselves) BAD_USER_INPUT.
-struct RequestErrorCodes;
-
-impl ExtensionFactory for RequestErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestErrorCodes)
-    }
-}
-
-fn with_code(mut error: ServerError, code: &str) -> ServerError {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code);
-    }
-    error
-}
-
-#[async_trait::async_trait]
-impl Extension for RequestErrorCodes {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await.map_err(|e| with_code(e, PARSE_FAILED))?;
-        // async-graphql has no alias limit; the router has one, this holds for direct callers.
-        if count_aliases(&document) > MAX_ALIASES {
-            let error = ServerError::new(format!("aliases limit exceeded (at most {MAX_ALIASES})"), None);
-            return Err(with_code(error, VALIDATION_FAILED));
-        }
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx)
-            .await
-            .map_err(|errors| errors.into_iter().map(|e| with_code(e, VALIDATION_FAILED)).collect())
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> async_graphql::Response {
-        let mut response = next.run(ctx, operation_name).await;
-        response.errors = response.errors.into_iter().map(|e| with_code(e, "BAD_USER_INPUT")).collect();
-        response
-    }
-}
-
-/// Aliased fields in the operations and fragments of `document`.
-fn count_aliases(document: &ExecutableDocument) -> usize {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn walk(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    usize::from(field.node.alias.is_some()) + walk(&field.node.selection_set.node)
-                }
-                Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = document.operations.iter().map(|(_, op)| walk(&op.node.selection_set.node)).sum();
-    let fragments: usize = document.fragments.values().map(|f| walk(&f.node.selection_set.node)).sum();
-    operations + fragments
-}
-
 struct Endpoint<Q, M, S> {
-    schema: Schema<Q, M, S>,
+    schema: Coded<Schema<Q, M, S>>,
     services: Services,
 }
 
@@ -166,7 +78,7 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    let endpoint = Endpoint { schema, services: services.clone() };
+    let endpoint = Endpoint { schema: Coded(schema), services: services.clone() };
     let mut router = Router::new().route("/graphql", get(refuse_get).post(execute::<Q, M, S>));
     if !S::is_empty() {
         router = router.route("/ws", get(subscribe::<Q, M, S>));
@@ -240,7 +152,12 @@ where
         RequestAuth::Anonymous | RequestAuth::Verified(_) => {}
     }
     let client = client_address(&endpoint.services, peer, &headers);
-    let response = endpoint.schema.execute(request.data(auth).data(client)).await;
+    let load_queue = match &auth {
+        RequestAuth::Verified(caller) => Some(caller.load_queue()),
+        _ => None,
+    };
+    let response =
+        batching::drive(load_queue, endpoint.schema.execute(request.data(auth).data(client))).await;
     // GraphQL over HTTP: request errors are 4xx for `application/graphql-response+json` clients;
     // `application/json` clients (the router among them) get 200 with the errors.
     let status = if is_request_error(&response) && accepts_graphql_response(&headers) {

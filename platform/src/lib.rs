@@ -6,12 +6,14 @@
 //! Tenant data is reachable only through [`tenancy::TenantTx`].
 
 pub mod auth;
+pub mod batching;
 pub mod client_address;
 pub mod config;
 pub mod consumer;
 pub mod date;
 pub mod db;
 pub mod error;
+pub mod error_codes;
 pub mod events;
 pub mod filter;
 pub mod graphql;
@@ -35,6 +37,7 @@ pub mod telemetry;
 pub mod tenancy;
 pub mod text;
 pub mod user_ref;
+pub mod verified_tokens;
 pub mod websocket;
 
 pub use auth::{Caller, Claims, JwtVerifier, Role};

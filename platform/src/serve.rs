@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use tokio::net::TcpListener;
+use axum::serve::{ListenerExt, TapIo};
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -109,9 +110,21 @@ pub fn app(subgraph: &Subgraph, services: &Services) -> Router {
 /// Serves `app` on `listener` until `shutdown` fires, then lets in-flight requests finish.
 pub async fn serve(app: Router, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
     // The peer address feeds per-client throttling (see `client_address`).
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(without_delay(listener), app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
+}
+
+/// Accepted connections with TCP_NODELAY: a response written in more than one piece is sent at
+/// once instead of waiting for the peer's delayed ACK (tens of milliseconds on Linux).
+pub fn without_delay(listener: TcpListener) -> TapIo<TcpListener, fn(&mut TcpStream)> {
+    listener.tap_io(set_nodelay)
+}
+
+fn set_nodelay(tcp: &mut TcpStream) {
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::debug!("TCP_NODELAY could not be set: {err}");
+    }
 }
 
 /// Binds `port` on all interfaces (a port of 0 picks a free one).

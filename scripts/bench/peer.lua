@@ -1,10 +1,18 @@
 -- wrk script for the side-by-side benchmark: POSTs the GraphQL body in $BODY_FILE, where
--- __FIRST__ becomes a page size from 41 to 50 and __UUID__ a fresh id, request by request; with
--- $TOKEN as a bearer token when set. Prints one line of figures.
+-- __FIRST__ becomes a page size from 41 to 50, __UUID__ a fresh id and __CONTACT__ one of the ids
+-- in $IDS_FILE (one per line), request by request; with $TOKEN as a bearer token when set.
+-- Prints one line of figures.
 local f = assert(io.open(os.getenv("BODY_FILE"), "r"))
 local template = f:read("*a")
 f:close()
 local token = os.getenv("TOKEN")
+local ids = {}
+local ids_file = os.getenv("IDS_FILE")
+if ids_file and ids_file ~= "" then
+  for line in io.lines(ids_file) do
+    if line ~= "" then table.insert(ids, line) end
+  end
+end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 if token and token ~= "" then
@@ -30,6 +38,9 @@ end
 
 function request()
   local body = template:gsub("__FIRST__", tostring(math.random(41, 50))):gsub("__UUID__", uuid())
+  if #ids > 0 then
+    body = body:gsub("__CONTACT__", ids[math.random(1, #ids)])
+  end
   return wrk.format(nil, nil, nil, body)
 end
 

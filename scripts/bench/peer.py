@@ -3,19 +3,21 @@
 
 Usage: scripts/bench/peer.py [SIZES] [SECONDS]     (default 50,1000 contacts; 10 s per run)
 
-Ours: the release `crm` (`cargo build --release -p crm`) as `crm up` on a database of its own
-(dropped at the end), through the router at :4000. The peer: PostGraphile 4.14.1 with
-postgraphile-plugin-connection-filter 2.3.0 and @graphile-contrib/pg-simplify-inflector 6.1.0,
-`--cluster-workers 2`, installed from npm into ~/.cache/mtenant-crm/postgraphile (a benchmark
-peer, not a dependency), serving the same tenant schema at :5050 as the database superuser.
+Ours: the release `crm` (`cargo build --release --bin crm`, or CRM_BIN) as `crm up`, through the
+router at :4000. The peer: PostGraphile 4.14.1 with postgraphile-plugin-connection-filter 2.3.0 and
+@graphile-contrib/pg-simplify-inflector 6.1.0, `--cluster-workers 2`, installed from npm into
+~/.cache/mtenant-crm/postgraphile (a benchmark peer, not a dependency), serving the same tenant
+schema at :5050 as the database superuser. Both use one PostgreSQL cluster of the benchmark's own
+(private_pg.py: pg_stat_statements loaded; deleted at the end), with Redis and NATS shared.
 
-Per size: one organization with SIZE contacts, each with a deal (with its stage) and two
-activities on the deal, then both sides answer the same queries (checked once, sorted the same
-way), and wrk (`apt-get install wrk`) drives each at 1 and 16 connections for SECONDS with the
-page size varied 41-50 per request. Printed per query and concurrency: requests/s, p50 and p95
-for both, the ratio, CPU milliseconds per request of each process (router, subgraphs, Postgres;
-PostGraphile's workers, Postgres), Postgres transactions per request and Redis commands per
-request (ours). Needs the ports 3000, 4000, 5050 and 8080-8084 free.
+Per size: one organization with SIZE contacts in ten companies, each contact with a deal (with its
+stage) and two activities on the deal. Both sides answer the same queries (checked once, sorted
+the same way), then wrk (`apt-get install wrk`) drives each at 1 and 16 connections for SECONDS,
+with the page size varied 41-50 and the contact id drawn from all contacts, request by request.
+Printed per query and concurrency: requests/s, p50 and p95 for both and the ratio; per request,
+SQL statements (pg_stat_statements' calls, BEGIN and COMMIT included), Postgres transactions,
+Redis commands (ours), and the CPU milliseconds of each process (router, subgraphs, Postgres;
+PostGraphile's node workers, Postgres). Needs the ports 3000, 4000, 5050 and 8080-8084 free.
 """
 import json
 import os
@@ -29,12 +31,11 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import contacts as bench  # noqa: E402  (the shared helpers)
+from private_pg import PrivatePostgres  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 CRM = os.environ.get("CRM_BIN", os.path.join(TARGET, "release", "crm"))
-PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "mtenant-crm", "postgraphile")
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "50,1000").split(",")]
@@ -111,15 +112,16 @@ def seed(size):
     tenant = data["registerOrganization"]["tenant"]["id"]
     token = post(ROUTER, "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
                  {"i": {"email": email, "password": password, "subdomain": subdomain}})["login"]["accessToken"]
+    # Every contact belongs to one of ten companies, so `contact(id) { company }` reads a real row.
+    companies = [post(ROUTER, "mutation($n: String!) { createCompany(input: { name: $n }) { id } }", {"n": f"Peer {k} Inc"}, token)["createCompany"]["id"]
+                 for k in range(10)]
     contacts = []
     stages = ["LEAD", "PROSPECT", "CUSTOMER"]
     for start in range(0, size, 100):
-        inputs = [{"firstName": f"First{n:05d}", "lastName": f"Last{(n * 7919) % size:05d}",
+        inputs = [{"firstName": f"First{n:05d}", "lastName": f"Last{(n * 7919) % size:05d}", "companyId": companies[n % 10],
                    "email": f"c{n}@{subdomain}.example", "lifecycleStage": stages[n % 3]} for n in range(start, min(size, start + 100))]
         created = post(ROUTER, "mutation($i: [CreateContactInput!]!) { createContacts(inputs: $i) { contact { id } } }", {"i": inputs}, token)
         contacts += [r["contact"]["id"] for r in created["createContacts"]]
-    company = post(ROUTER, "mutation { createCompany(input: { name: \"Peer Inc\" }) { id } }", token=token)["createCompany"]["id"]
-    post(ROUTER, "mutation($id: ID!, $c: ID) { updateContact(id: $id, input: { companyId: $c }) { id } }", {"id": contacts[0], "c": company}, token)
     for n, contact in enumerate(contacts):
         deal = post(ROUTER, "mutation($i: CreateDealInput!) { createDeal(input: $i) { id } }",
                     {"i": {"title": f"Deal {n:05d}", "amount": "1000", "contactIds": [contact]}}, token)["createDeal"]["id"]
@@ -151,22 +153,12 @@ def cpu_ms(pids, descendants=True):
     return total * 1000 / ticks
 
 
-def postmaster():
-    out = subprocess.run(["pgrep", "-o", "-x", "postgres"], capture_output=True, text=True).stdout.split()
-    return [int(out[0])] if out else []
-
-
 def children(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     found = [int(p) for p in out]
     for child in list(found):
         found += children(child)
     return found
-
-
-def transactions(db):
-    sql = f"SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '{db}'"
-    return int(subprocess.run(["psql", f"{PG}/postgres", "-Atc", sql], capture_output=True, text=True).stdout.strip() or 0)
 
 
 def redis_commands():
@@ -177,12 +169,14 @@ def redis_commands():
     return 0
 
 
-def load(url, body, token, connections, groups, db):
+def load(url, body, token, connections, groups, pg, db, ids):
     with open("/tmp/peer-body.json", "w") as out:
         out.write(body)
+    with open("/tmp/peer-ids.txt", "w") as out:
+        out.write("\n".join(ids) + "\n")
     before = {name: cpu_ms(pids, name != "subgraphs") for name, pids in groups.items()}
-    tx, commands = transactions(db), redis_commands()
-    env = {**os.environ, "BODY_FILE": "/tmp/peer-body.json", "TOKEN": token or ""}
+    tx, statements, commands = pg.transactions(db), pg.statements(db), redis_commands()
+    env = {**os.environ, "BODY_FILE": "/tmp/peer-body.json", "IDS_FILE": "/tmp/peer-ids.txt", "TOKEN": token or ""}
     threads = 1 if connections == 1 else 2
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{SECONDS}s", "-s", os.path.join(HERE, "peer.lua"), url],
                          env=env, capture_output=True, text=True).stdout
@@ -193,11 +187,13 @@ def load(url, body, token, connections, groups, db):
     requests = max(int(requests), 1)
     cpu = {name: (cpu_ms(pids, name != "subgraphs") - before[name]) / requests for name, pids in groups.items()}
     return {"rate": float(rate), "p50": float(p50), "p95": float(p95), "errors": int(errors), "cpu": cpu,
-            "tx": (transactions(db) - tx) / requests, "redis": (redis_commands() - commands) / requests}
+            "tx": (pg.transactions(db) - tx) / requests, "sql": (pg.statements(db) - statements) / requests,
+            "redis": (redis_commands() - commands) / requests}
 
 
-def answers_match(token, tenant, contact):
-    """Both sides hold the same data: the nested answer for 45 contacts, compared as sorted sets."""
+def answers_match(token, contacts):
+    """Both sides hold the same data: the nested answer for 45 contacts, compared as sorted sets,
+    and `contact(id)` with its company for a few contacts across the table."""
     ours = post(ROUTER, QUERIES["nested: contacts → deals → stage, activities"][0].replace("__FIRST__", "45").replace('\\"', '"'), token=token)
     theirs = post(PEER, QUERIES["nested: contacts → deals → stage, activities"][1].replace("__FIRST__", "45").replace('\\"', '"'))
     flat_ours = sorted((e["node"]["firstName"], d["title"], d["stage"]["name"], tuple(sorted(a["subject"] for a in d["activities"])))
@@ -207,7 +203,21 @@ def answers_match(token, tenant, contact):
                          for n in theirs["contacts"]["nodes"] for dc in n["dealContacts"]["nodes"])
     if flat_ours != flat_theirs:
         sys.exit(f"the two sides disagree:\nours   {flat_ours[:3]}\ntheirs {flat_theirs[:3]}")
+    for contact in contacts[:: max(1, len(contacts) // 5)]:
+        query = QUERIES["contact(id) with its company"]
+        ours_one = post(ROUTER, query[0].replace("__CONTACT__", contact).replace('\\"', '"'), token=token)
+        theirs_one = post(PEER, query[1].replace("__CONTACT__", contact).replace('\\"', '"'))
+        if ours_one != theirs_one:
+            sys.exit(f"the two sides disagree on contact {contact}: ours {ours_one}, theirs {theirs_one}")
     return len(flat_ours)
+
+
+def row(label, figures, cpu_names, ratio=""):
+    cpu = " ".join(f"{name} {figures['cpu'][name]:.2f}" for name in cpu_names)
+    redis = f"{figures['redis']:>5.1f}" if "redis" in figures else f"{'-':>5}"
+    errors = f"  ERRORS {figures['errors']}" if figures["errors"] else ""
+    return (f"  {label:6} {figures['rate']:>8.0f} {figures['p50']:>7.1f} {figures['p95']:>7.1f} {ratio:>6} |"
+            f" {figures['sql']:>5.1f} {figures['tx']:>5.1f} {redis} | {cpu}{errors}")
 
 
 def main():
@@ -216,50 +226,48 @@ def main():
     if not os.path.exists(CRM):
         sys.exit(f"{CRM} is missing: cargo build --release -p crm")
     postgraphile = install_peer()
-    db = f"crm_bench_peer_{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": f"{PG}/{db}", "LOG_LEVEL": "warn", "WEB_DIST": os.path.join(ROOT, "web", "dist"),
-           "MAIL_DIR": os.path.join("/tmp", db + "-mail")}
-    up = subprocess.Popen([CRM, "up"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
-    peer = None
-    try:
-        wait_for(ROUTER)
-        time.sleep(2)
-        router_pids = [p for p in children(up.pid) if "router" in open(f"/proc/{p}/cmdline").read()]
-        print(f"binaries: {CRM}; PostGraphile from {CACHE}; {SECONDS} s per run")
-        for size in SIZES:
-            tenant, token, contacts = seed(size)
-            schema = "tenant_" + tenant.replace("-", "")
+    db = "crm_bench_peer"
+    with PrivatePostgres() as pg:
+        env = {**os.environ, "DATABASE_URL": f"{pg.url}/{db}", "LOG_LEVEL": "warn", "WEB_DIST": os.path.join(ROOT, "web", "dist"),
+               "MAIL_DIR": os.path.join(pg.dir, "mail")}
+        up = subprocess.Popen([CRM, "up"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
+        peer = None
+        try:
+            wait_for(ROUTER)
+            time.sleep(2)
+            router_pids = [p for p in children(up.pid) if "router" in open(f"/proc/{p}/cmdline").read()]
+            print(f"binaries: {CRM}; PostGraphile from {CACHE}; PostgreSQL of its own at {pg.url}; {SECONDS} s per run")
+            for size in SIZES:
+                tenant, token, contacts = seed(size)
+                schema = "tenant_" + tenant.replace("-", "")
+                if peer:
+                    os.killpg(peer.pid, signal.SIGTERM)
+                    peer.wait()
+                peer = subprocess.Popen([postgraphile, "-c", f"{pg.url}/{db}", "-s", schema, "--append-plugins",
+                                         "@graphile-contrib/pg-simplify-inflector,postgraphile-plugin-connection-filter",
+                                         "--cluster-workers", "2", "--disable-query-log", "--host", "127.0.0.1", "--port", "5050"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                wait_for(PEER)
+                time.sleep(2)
+                checked = answers_match(token, contacts)
+                print(f"\n== {size} contacts (both sides answer the same {checked} contact-deal rows and the same contacts with companies)")
+                groups_ours = {"router": router_pids, "subgraphs": [up.pid], "postgres": [pg.postmaster()]}
+                groups_peer = {"node": [peer.pid], "postgres": [pg.postmaster()]}
+                print(f"  {'side':6} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6} | {'sql':>5} {'tx':>5} {'redis':>5} | CPU ms per request, per process (per request: SQL statements, transactions, Redis commands)")
+                for name, (our_query, their_query) in QUERIES.items():
+                    for connections in (1, 16):
+                        ours = load(ROUTER, '{"query":"' + our_query + '"}', token, connections, groups_ours, pg, db, contacts)
+                        theirs = load(PEER, '{"query":"' + their_query + '"}', None, connections, groups_peer, pg, db, contacts)
+                        del theirs["redis"]
+                        ratio = f"{ours['rate'] / theirs['rate']:.2f}x" if theirs["rate"] else "-"
+                        print(f"{name}, {connections} connection{'s' if connections > 1 else ''}")
+                        print(row("ours", ours, ("router", "subgraphs", "postgres"), ratio))
+                        print(row("peer", theirs, ("node", "postgres")))
+        finally:
             if peer:
                 os.killpg(peer.pid, signal.SIGTERM)
-                peer.wait()
-            peer = subprocess.Popen([postgraphile, "-c", f"{PG}/{db}", "-s", schema, "--append-plugins",
-                                     "@graphile-contrib/pg-simplify-inflector,postgraphile-plugin-connection-filter",
-                                     "--cluster-workers", "2", "--disable-query-log", "--host", "127.0.0.1", "--port", "5050"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            wait_for(PEER)
-            time.sleep(2)
-            checked = answers_match(token, tenant, contacts[0])
-            print(f"\n== {size} contacts (both sides answer the same {checked} contact-deal rows)")
-            groups_ours = {"router": router_pids, "subgraphs": [up.pid], "postgres": postmaster()}
-            groups_peer = {"postgraphile": [peer.pid], "postgres": postmaster()}
-            print(f"{'query':46} {'conn':>4} | {'ours req/s':>10} {'p50':>7} {'p95':>7} | {'peer req/s':>10} {'p50':>7} {'p95':>7} | {'ratio':>5} | ours CPU ms/req (router, subgraphs, pg), tx/req, redis/req | peer CPU ms/req (node, pg), tx/req")
-            for name, (our_query, their_query) in QUERIES.items():
-                for connections in (1, 16):
-                    ours_body = '{"query":"' + our_query.replace("__CONTACT__", contacts[0]) + '"}'
-                    theirs_body = '{"query":"' + their_query.replace("__CONTACT__", contacts[0]) + '"}'
-                    a = load(ROUTER, ours_body, token, connections, groups_ours, db)
-                    b = load(PEER, theirs_body, None, connections, groups_peer, db)
-                    ratio = a["rate"] / b["rate"] if b["rate"] else float("nan")
-                    flag = "" if (a["errors"] == 0 and b["errors"] == 0) else f"  errors ours {a['errors']} peer {b['errors']}"
-                    print(f"{name:46} {connections:>4} | {a['rate']:>10.0f} {a['p50']:>6.1f}ms {a['p95']:>6.1f}ms | {b['rate']:>10.0f} {b['p50']:>6.1f}ms {b['p95']:>6.1f}ms | {ratio:>4.2f}x |"
-                          f" {a['cpu']['router']:.2f}, {a['cpu']['subgraphs']:.2f}, {a['cpu']['postgres']:.2f}; {a['tx']:.1f}; {a['redis']:.1f}"
-                          f" | {b['cpu']['postgraphile']:.2f}, {b['cpu']['postgres']:.2f}; {b['tx']:.1f}{flag}")
-    finally:
-        if peer:
-            os.killpg(peer.pid, signal.SIGTERM)
-        os.killpg(up.pid, signal.SIGINT)
-        up.wait()
-        bench.finish_database(db)
+            os.killpg(up.pid, signal.SIGINT)
+            up.wait()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,143 @@
+//! Stable `extensions.code`s on the errors async-graphql writes itself: a document that does not
+//! parse is GRAPHQL_PARSE_FAILED; one refused before execution (validation, limits, an unknown
+//! operation) GRAPHQL_VALIDATION_FAILED; an execution error our resolvers did not code (argument
+//! coercion) BAD_USER_INPUT.
+//!
+//! Done around the schema ([`Coded`]) rather than as a schema extension: any extension makes
+//! async-graphql run every field of every response through the extension chain, a cost paid
+//! per field for what concerns a handful of errors.
+
+use std::sync::Arc;
+
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Data, Executor, Request, Response, ServerError};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
+pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+
+/// Above the router's 30: the router may alias fields in the queries it plans.
+pub const MAX_ALIASES: usize = 100;
+
+/// An executor (a subgraph's schema) whose errors all carry a code.
+#[derive(Clone)]
+pub struct Coded<E>(pub E);
+
+impl<E: Executor> Executor for Coded<E> {
+    async fn execute(&self, mut request: Request) -> Response {
+        if let Err(refusal) = check_document(&mut request) {
+            return Response::from_errors(vec![refusal]);
+        }
+        let mut response = self.0.execute(request).await;
+        code_errors(&mut response.errors);
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        if let Err(refusal) = check_document(&mut request) {
+            return futures::stream::once(std::future::ready(Response::from_errors(vec![refusal]))).boxed();
+        }
+        self.0
+            .execute_stream(request, session_data)
+            .map(|mut response| {
+                code_errors(&mut response.errors);
+                response
+            })
+            .boxed()
+    }
+}
+
+/// Parses the document (kept in the request, so it is parsed once) and applies the alias limit,
+/// which async-graphql does not have.
+fn check_document(request: &mut Request) -> Result<(), ServerError> {
+    let document = request.parsed_query().map_err(|error| with_code(error, PARSE_FAILED))?;
+    if count_aliases(document) > MAX_ALIASES {
+        let error = ServerError::new(format!("aliases limit exceeded (at most {MAX_ALIASES})"), None);
+        return Err(with_code(error, VALIDATION_FAILED));
+    }
+    Ok(())
+}
+
+/// Codes what is not coded yet: an error with no path was raised before execution.
+fn code_errors(errors: &mut [ServerError]) {
+    for error in errors {
+        let code = if error.path.is_empty() { VALIDATION_FAILED } else { BAD_USER_INPUT };
+        set_code(error, code);
+    }
+}
+
+fn with_code(mut error: ServerError, code: &str) -> ServerError {
+    set_code(&mut error, code);
+    error
+}
+
+fn set_code(error: &mut ServerError, code: &str) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+}
+
+/// Aliased fields in the operations and fragments of `document`.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + walk(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document.operations.iter().map(|(_, op)| walk(&op.node.selection_set.node)).sum();
+    let fragments: usize = document.fragments.values().map(|f| walk(&f.node.selection_set.node)).sum();
+    operations + fragments
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    use super::*;
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn number(&self, n: i32) -> i32 {
+            n
+        }
+    }
+
+    async fn codes(query: &str) -> Vec<String> {
+        let schema = Coded(Schema::build(Query, EmptyMutation, EmptySubscription).limit_depth(2).finish());
+        let response = schema.execute(Request::new(query)).await;
+        response
+            .errors
+            .iter()
+            .map(|e| {
+                e.extensions.as_ref().and_then(|x| x.get("code")).map(|c| c.to_string()).unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_refusal_has_a_code() {
+        assert_eq!(codes("{ number(n: 1) ").await, [format!("\"{PARSE_FAILED}\"")]);
+        assert_eq!(codes("{ numbr(n: 1) }").await, [format!("\"{VALIDATION_FAILED}\"")]);
+        let aliases: String = (0..=MAX_ALIASES).map(|k| format!("a{k}: number(n: {k}) ")).collect();
+        assert_eq!(codes(&format!("{{ {aliases} }}")).await, [format!("\"{VALIDATION_FAILED}\"")]);
+        assert_eq!(codes("query($n: Int!) { number(n: $n) }").await, [format!("\"{BAD_USER_INPUT}\"")]);
+        assert!(codes("{ number(n: 1) }").await.is_empty());
+    }
+}
