@@ -19,7 +19,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{SessionId, UserId};
 use crate::kv::Kv;
-use crate::tenancy::{TenantId, TenantTx};
+use crate::tenancy::{RequestReads, TenantId, TenantTx};
 use crate::verified_tokens::VerifiedTokens;
 
 crate::stored_enum! {
@@ -252,6 +252,8 @@ pub struct Caller {
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// Where the loaders' batches wait for the end of the request's poll (see [`crate::batching`]).
     load_queue: Arc<LoadQueue>,
+    /// The loaders' reads, in one transaction while the request is driven.
+    reads: Arc<RequestReads>,
 }
 
 /// A loader that reads one tenant's data; built on first use within a request.
@@ -262,7 +264,13 @@ pub trait TenantLoader: Send + Sync + 'static {
 
 impl Caller {
     pub fn new(claims: Claims, db: Db, kv: Arc<Kv>) -> Self {
-        Self { claims, db, kv, loaders: Mutex::new(HashMap::new()), load_queue: Arc::default() }
+        let reads = Arc::new(RequestReads::new(db.clone(), claims.tenant));
+        Self { claims, db, kv, loaders: Mutex::new(HashMap::new()), load_queue: Arc::default(), reads }
+    }
+
+    /// The loaders' reads in the caller's tenant.
+    pub fn reads(&self) -> Arc<RequestReads> {
+        Arc::clone(&self.reads)
     }
 
     /// The queue to hand to [`crate::batching::drive`] around this caller's request.

@@ -24,6 +24,8 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::task::AtomicWaker;
 
+use crate::tenancy::RequestReads;
+
 /// How long keys are collected when no request poll closes the batch.
 pub const FALLBACK_WINDOW: Duration = Duration::from_millis(2);
 
@@ -57,12 +59,23 @@ impl LoadQueue {
     }
 }
 
-/// Runs `request` with the batches of the loaders using `queue` polled on the same task.
-pub fn drive<F: Future>(queue: Option<Arc<LoadQueue>>, request: F) -> Driven<F> {
+/// Runs `request` with the batches of the loaders using `queue` polled on the same task, and
+/// their `reads` in one transaction until the request ends.
+pub fn drive<F: Future>(scope: Option<(Arc<LoadQueue>, Arc<RequestReads>)>, request: F) -> Driven<F> {
+    let (queue, reads) = scope.unzip();
     if let Some(queue) = &queue {
         queue.driven.store(true, Ordering::Release);
     }
-    Driven { request: Box::pin(request), queue, batches: FuturesUnordered::new(), wakes: Arc::default() }
+    if let Some(reads) = &reads {
+        reads.share();
+    }
+    Driven {
+        request: Box::pin(request),
+        queue,
+        reads,
+        batches: FuturesUnordered::new(),
+        wakes: Arc::default(),
+    }
 }
 
 /// Polls of the request in a row while it keeps asking to be polled again, before its batches
@@ -72,6 +85,7 @@ const MAX_POLLS_PER_BATCH: usize = 64;
 pub struct Driven<F> {
     request: Pin<Box<F>>,
     queue: Option<Arc<LoadQueue>>,
+    reads: Option<Arc<RequestReads>>,
     batches: FuturesUnordered<BoxFuture<'static, ()>>,
     wakes: Arc<WakeFlag>,
 }
@@ -139,6 +153,11 @@ impl<F> Drop for Driven<F> {
             queue.driven.store(false, Ordering::Release);
             drop(queue.take());
         }
+        // The batches are gone with the request: the shared transaction is free to end.
+        self.batches.clear();
+        if let Some(reads) = &self.reads {
+            reads.end();
+        }
     }
 }
 
@@ -167,6 +186,14 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(1)).await;
             Ok(keys.iter().map(|k| (*k, k * 2)).collect())
         }
+    }
+
+    /// Reads never used by these loaders; a lazy pool that is never connected.
+    fn reads() -> Arc<RequestReads> {
+        let db =
+            futures::executor::block_on(crate::Db::connect_lazy("postgres://nobody@127.0.0.1:1/none", 1))
+                .unwrap();
+        Arc::new(RequestReads::new(db, crate::TenantId::new()))
     }
 
     fn loader(queue: &Arc<LoadQueue>, batches: &Arc<Mutex<Vec<usize>>>) -> Arc<DataLoader<Counting>> {
@@ -198,7 +225,7 @@ mod tests {
                 .await
             }
         };
-        let answers = drive(Some(Arc::clone(&queue)), request).await;
+        let answers = drive(Some((Arc::clone(&queue), reads())), request).await;
         assert_eq!(answers, (0..50u32).map(|n| (1000 + n * 2) * 2).collect::<Vec<_>>());
         assert_eq!(*batches.lock().unwrap(), vec![50, 50]);
     }
@@ -244,7 +271,7 @@ mod tests {
         .extension(Noop)
         .finish();
         let request = async_graphql::Request::new("{ items { doubled } }").data(loader(&queue, &batches));
-        let response = drive(Some(Arc::clone(&queue)), schema.execute(request)).await;
+        let response = drive(Some((Arc::clone(&queue), reads())), schema.execute(request)).await;
         assert!(response.errors.is_empty(), "{:?}", response.errors);
         assert_eq!(*batches.lock().unwrap(), vec![45, 45]);
     }
@@ -266,7 +293,7 @@ mod tests {
                 (held, ran.load(Ordering::SeqCst))
             }
         };
-        assert_eq!(drive(Some(Arc::clone(&queue)), request).await, (1, 1));
+        assert_eq!(drive(Some((Arc::clone(&queue), reads())), request).await, (1, 1));
     }
 
     /// A loader used outside a driven request still answers, after the fallback window.

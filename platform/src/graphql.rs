@@ -152,12 +152,17 @@ where
         RequestAuth::Anonymous | RequestAuth::Verified(_) => {}
     }
     let client = client_address(&endpoint.services, peer, &headers);
-    let load_queue = match &auth {
-        RequestAuth::Verified(caller) => Some(caller.load_queue()),
+    let mut request = request;
+    let scope = match &auth {
+        RequestAuth::Verified(caller) => Some((caller.load_queue(), caller.reads())),
         _ => None,
     };
-    let response =
-        batching::drive(load_queue, endpoint.schema.execute(request.data(auth).data(client))).await;
+    // Reads share a transaction only in queries: a mutation may take locks (a custom field's
+    // index) that a read transaction of the same request, open until its end, would wait on.
+    if !only_queries(&mut request) {
+        scope.iter().for_each(|(_, reads)| reads.keep_separate());
+    }
+    let response = batching::drive(scope, endpoint.schema.execute(request.data(auth).data(client))).await;
     // GraphQL over HTTP: request errors are 4xx for `application/graphql-response+json` clients;
     // `application/json` clients (the router among them) get 200 with the errors.
     let status = if is_request_error(&response) && accepts_graphql_response(&headers) {
@@ -166,6 +171,14 @@ where
         StatusCode::OK
     };
     (status, axum::Json(response)).into_response()
+}
+
+/// True when every operation of the document is a query (false when it does not parse).
+fn only_queries(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::OperationType;
+    request.parsed_query().is_ok_and(|document| {
+        document.operations.iter().all(|(_, operation)| operation.node.ty == OperationType::Query)
+    })
 }
 
 /// Who sent the request (see `client_address`), for per-address limits.

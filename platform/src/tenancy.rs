@@ -136,11 +136,80 @@ pub async fn lock_in_tenant(conn: &impl ConnectionTrait, key: &str, shared: bool
     Ok(())
 }
 
-/// Rows of entity `E` whose `column` is one of `ids`, read in one statement inside a tenant
-/// transaction. The building block of every batched loader.
-pub async fn find_by_ids<E>(
-    db: &Db,
+/// The reads of one caller's loaders in one tenant. While a request runs inside
+/// [`crate::batching::drive`], its batches share one transaction: one BEGIN and scope for every
+/// nested level instead of one per batch. It is rolled back when the request ends (it only
+/// read), on a pooled connection, off the response's path. Outside of a driven request (a
+/// websocket's events) each read has a transaction of its own, so none stays open.
+pub struct RequestReads {
+    db: Db,
     tenant: TenantId,
+    shared: std::sync::atomic::AtomicBool,
+    /// Set for requests whose reads must not share (mutations).
+    separate: std::sync::atomic::AtomicBool,
+    tx: tokio::sync::Mutex<Option<TenantTx>>,
+}
+
+impl RequestReads {
+    pub fn new(db: Db, tenant: TenantId) -> Self {
+        Self { db, tenant, shared: false.into(), separate: false.into(), tx: tokio::sync::Mutex::new(None) }
+    }
+
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// Runs `query` in the tenant's scope: in the request's shared transaction, or in one of its
+    /// own. A failed query ends the shared transaction (Postgres aborted it); the next read
+    /// begins another.
+    pub async fn read<T>(
+        &self,
+        query: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>,
+    ) -> Result<T, DbErr> {
+        use std::sync::atomic::Ordering;
+        if !self.shared.load(Ordering::Acquire) {
+            let tx = TenantTx::begin(&self.db, self.tenant).await?;
+            let found = query(&tx.txn).await?;
+            tx.txn.commit().await?;
+            return Ok(found);
+        }
+        let mut slot = self.tx.lock().await;
+        let tx = match slot.take() {
+            Some(tx) => tx,
+            None => TenantTx::begin(&self.db, self.tenant).await?,
+        };
+        let found = query(&tx.txn).await;
+        if found.is_ok() {
+            *slot = Some(tx);
+        }
+        found
+    }
+
+    /// From now on reads share one transaction (see [`crate::batching::drive`]), unless
+    /// [`RequestReads::keep_separate`] said otherwise.
+    pub fn share(&self) {
+        let separate = self.separate.load(std::sync::atomic::Ordering::Acquire);
+        self.shared.store(!separate, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Every read in a transaction of its own, even in a driven request.
+    pub fn keep_separate(&self) {
+        self.separate.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Ends sharing and drops the shared transaction, which rolls it back.
+    pub fn end(&self) {
+        self.shared.store(false, std::sync::atomic::Ordering::Release);
+        if let Ok(mut slot) = self.tx.try_lock() {
+            slot.take();
+        }
+    }
+}
+
+/// Rows of entity `E` whose `column` is one of `ids`, read in one statement in the tenant's
+/// scope. The building block of every batched loader.
+pub async fn find_by_ids<E>(
+    reads: &RequestReads,
     column: E::Column,
     ids: impl IntoIterator<Item = Uuid>,
 ) -> Result<Vec<E::Model>, DbErr>
@@ -148,10 +217,8 @@ where
     E: sea_orm::EntityTrait,
 {
     use sea_orm::{ColumnTrait, QueryFilter};
-    let tx = TenantTx::begin(db, tenant).await?;
-    let rows = E::find().filter(column.is_in(ids)).all(&*tx).await?;
-    tx.txn.commit().await?;
-    Ok(rows)
+    let condition = column.is_in(ids);
+    reads.read(async |tx| E::find().filter(condition).all(tx).await).await
 }
 
 /// Declares a request-scoped loader struct bound to the caller's tenant.
@@ -160,13 +227,12 @@ macro_rules! tenant_loader {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         pub struct $name {
-            db: $crate::Db,
-            tenant: $crate::TenantId,
+            reads: std::sync::Arc<$crate::tenancy::RequestReads>,
         }
 
         impl $crate::auth::TenantLoader for $name {
             fn new(caller: &$crate::Caller) -> Self {
-                Self { db: caller.db().clone(), tenant: caller.tenant() }
+                Self { reads: caller.reads() }
             }
         }
     };
@@ -184,8 +250,7 @@ macro_rules! id_loader {
 
             async fn load(&self, ids: &[$id]) -> Result<std::collections::HashMap<$id, $entity::Model>, Self::Error> {
                 let rows = $crate::tenancy::find_by_ids::<$entity::Entity>(
-                    &self.db,
-                    self.tenant,
+                    &self.reads,
                     $entity::Column::Id,
                     ids.iter().map(|id| id.0),
                 )

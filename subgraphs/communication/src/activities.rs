@@ -13,7 +13,8 @@ use crm_platform::error::{is_foreign_key_violation, violated_constraint};
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
 use crm_platform::sql::Sql;
-use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
+use crm_platform::tenancy::RequestReads;
+use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, DbBackend, DbErr, EntityTrait, Set, Statement};
 use serde_json::Value;
 use uuid::Uuid;
@@ -280,8 +281,7 @@ impl Parent {
 }
 
 async fn timelines(
-    db: &Db,
-    tenant: TenantId,
+    reads: &RequestReads,
     parent: Parent,
     keys: &[(Uuid, TimelinePage)],
 ) -> ApiResult<HashMap<(Uuid, TimelinePage), Vec<activity::Model>>> {
@@ -301,19 +301,17 @@ async fn timelines(
              LIMIT $3
          ) a"
     );
-    let tx = TenantTx::begin(db, tenant).await?;
     let mut found: HashMap<(Uuid, TimelinePage), Vec<activity::Model>> =
         keys.iter().map(|key| (*key, Vec::new())).collect();
     // Pages with the same arguments share one statement; a request normally has one.
     for (page, parents) in pages {
-        let rows = activity::Entity::find()
-            .from_raw_sql(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                &sql,
-                [parents.into(), page.after.into(), (page.size as i64).into()],
-            ))
-            .all(&*tx)
-            .await?;
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            &sql,
+            [parents.into(), page.after.into(), (page.size as i64).into()],
+        );
+        let rows =
+            reads.read(async |tx| activity::Entity::find().from_raw_sql(statement).all(tx).await).await?;
         for row in rows {
             let parent_id = match parent {
                 Parent::Deal => row.deal_id,
@@ -325,7 +323,6 @@ async fn timelines(
             }
         }
     }
-    tx.commit().await?;
     Ok(found)
 }
 
@@ -343,7 +340,7 @@ impl Loader<(DealId, TimelinePage)> for DealTimelineLoader {
         keys: &[(DealId, TimelinePage)],
     ) -> Result<HashMap<(DealId, TimelinePage), Self::Value>, Self::Error> {
         let raw: Vec<_> = keys.iter().map(|(id, page)| (id.0, *page)).collect();
-        let found = timelines(&self.db, self.tenant, Parent::Deal, &raw).await?;
+        let found = timelines(&self.reads, Parent::Deal, &raw).await?;
         Ok(found.into_iter().map(|((id, page), rows)| ((DealId(id), page), rows)).collect())
     }
 }
@@ -362,7 +359,7 @@ impl Loader<(ContactId, TimelinePage)> for ContactTimelineLoader {
         keys: &[(ContactId, TimelinePage)],
     ) -> Result<HashMap<(ContactId, TimelinePage), Self::Value>, Self::Error> {
         let raw: Vec<_> = keys.iter().map(|(id, page)| (id.0, *page)).collect();
-        let found = timelines(&self.db, self.tenant, Parent::Contact, &raw).await?;
+        let found = timelines(&self.reads, Parent::Contact, &raw).await?;
         Ok(found.into_iter().map(|((id, page), rows)| ((ContactId(id), page), rows)).collect())
     }
 }
@@ -381,7 +378,7 @@ impl Loader<(CompanyId, TimelinePage)> for CompanyTimelineLoader {
         keys: &[(CompanyId, TimelinePage)],
     ) -> Result<HashMap<(CompanyId, TimelinePage), Self::Value>, Self::Error> {
         let raw: Vec<_> = keys.iter().map(|(id, page)| (id.0, *page)).collect();
-        let found = timelines(&self.db, self.tenant, Parent::Company, &raw).await?;
+        let found = timelines(&self.reads, Parent::Company, &raw).await?;
         Ok(found.into_iter().map(|((id, page), rows)| ((CompanyId(id), page), rows)).collect())
     }
 }

@@ -4,8 +4,7 @@ use crm_testkit::{Org, TestStack};
 use serde_json::json;
 
 use crate::CRM;
-const NESTED: &str =
-    "{ contacts(first: 50) { edges { node { firstName deals { title activities { subject } } } } } }";
+const NESTED: &str = "{ contacts(first: 50) { edges { node { firstName deals { title stage { name } activities { subject } } } } } }";
 
 /// `contacts` contacts, each with a deal and two notes on it.
 async fn seed(stack: &TestStack, org: &Org, contacts: usize) {
@@ -38,21 +37,19 @@ async fn nested_query_costs_the_same_for_5_and_50_contacts() {
     seed(&stack, &small, 5).await;
     seed(&stack, &large, 50).await;
 
-    // Batches collect keys for a short window; on a loaded machine one may occasionally split in
-    // two. The best of three runs shows the batching; the worst still must not grow with N.
-    let (mut for_5, mut for_50, mut worst_50) = (u64::MAX, u64::MAX, 0);
+    // A batch closes when the request's poll ends, not after a window: it never splits, so
+    // every run costs the same, whatever the machine's load.
+    let mut runs = Vec::new();
     for _ in 0..3 {
-        for_5 = for_5.min(statements_for(&stack, &small, 5).await);
-        let run = statements_for(&stack, &large, 50).await;
-        for_50 = for_50.min(run);
-        worst_50 = worst_50.max(run);
+        runs.push((statements_for(&stack, &small, 5).await, statements_for(&stack, &large, 50).await));
     }
-    assert!(worst_50 < 20, "50 contacts must never cost a statement each: {worst_50}");
+    let (for_5, for_50) = runs[0];
     println!(
-        "SQL statements for contacts(first: 50){{ deals {{ activities }} }}: 5 contacts → {for_5}, 50 contacts → {for_50}"
+        "SQL statements for contacts(first: 50){{ deals {{ stage activities }} }}: 5 contacts → {for_5}, 50 contacts → {for_50}"
     );
-    assert_eq!(for_5, for_50);
-    // One read per subgraph level, each a scope statement plus one SELECT (the pool's counter
-    // does not see BEGIN and COMMIT).
-    assert!(for_5 <= 6, "expected at most 3 × (set_config + SELECT), got {for_5}");
+    assert!(runs.iter().all(|&(five, fifty)| five == for_5 && fifty == for_5), "{runs:?}");
+    // Per subgraph one read transaction shared by its levels: a scope statement, then one SELECT
+    // per level (the pool's counter does not see BEGIN and COMMIT): contacts 2, deals with their
+    // stages 3, activities 2.
+    assert!(for_5 <= 7, "expected at most 7 statements, got {for_5}");
 }

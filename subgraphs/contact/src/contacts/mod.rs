@@ -21,7 +21,8 @@ use crm_platform::error::is_foreign_key_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
 use crm_platform::kv::Kv;
-use crm_platform::{ApiError, ApiResult, Caller, Db, TenantId, TenantTx};
+use crm_platform::tenancy::RequestReads;
+use crm_platform::{ApiError, ApiResult, Caller, TenantId, TenantTx};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QuerySelect};
 use serde_json::{Value, json};
 
@@ -283,14 +284,14 @@ pub async fn definitions(tx: &impl ConnectionTrait) -> ApiResult<Definitions> {
 
 /// Contacts of the caller's tenant by id (trashed ones too), read through the cache.
 pub struct ContactLoader {
-    db: Db,
+    reads: Arc<RequestReads>,
     tenant: TenantId,
     kv: Arc<Kv>,
 }
 
 impl TenantLoader for ContactLoader {
     fn new(caller: &Caller) -> Self {
-        Self { db: caller.db().clone(), tenant: caller.tenant(), kv: Arc::clone(caller.kv()) }
+        Self { reads: caller.reads(), tenant: caller.tenant(), kv: Arc::clone(caller.kv()) }
     }
 }
 
@@ -305,14 +306,10 @@ impl async_graphql::dataloader::Loader<ContactId> for ContactLoader {
         if missing.is_empty() {
             return Ok(found);
         }
-        let rows = crm_platform::tenancy::find_by_ids::<contact::Entity>(
-            &self.db,
-            self.tenant,
-            contact::Column::Id,
-            missing,
-        )
-        .await
-        .map_err(ApiError::from)?;
+        let rows =
+            crm_platform::tenancy::find_by_ids::<contact::Entity>(&self.reads, contact::Column::Id, missing)
+                .await
+                .map_err(ApiError::from)?;
         cache::put_many(&self.kv, self.tenant, &rows).await;
         found.extend(rows.into_iter().map(|row| (ContactId(row.id), row)));
         Ok(found)

@@ -160,19 +160,15 @@ impl Loader<ContactId> for DealsOfContactLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[ContactId]) -> Result<HashMap<ContactId, Self::Value>, Self::Error> {
-        let tx = TenantTx::begin(&self.db, self.tenant).await.map_err(ApiError::from)?;
-        let rows = tx
-            .query_all(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT d.*, dc.contact_id AS linked_contact_id
-                 FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id
-                 WHERE dc.contact_id = ANY($1) AND d.deleted_at IS NULL
-                 ORDER BY d.id DESC",
-                [ids.iter().map(|id| id.0).collect::<Vec<_>>().into()],
-            ))
-            .await
-            .map_err(ApiError::from)?;
-        tx.commit().await?;
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT d.*, dc.contact_id AS linked_contact_id
+             FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id
+             WHERE dc.contact_id = ANY($1) AND d.deleted_at IS NULL
+             ORDER BY d.id DESC",
+            [ids.iter().map(|id| id.0).collect::<Vec<_>>().into()],
+        );
+        let rows = self.reads.read(async |tx| tx.query_all(statement).await).await.map_err(ApiError::from)?;
         let mut by_contact: HashMap<ContactId, Self::Value> =
             ids.iter().map(|id| (*id, Vec::new())).collect();
         for row in rows {
@@ -195,8 +191,7 @@ impl Loader<DealId> for ContactsOfDealLoader {
 
     async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, Self::Value>, Self::Error> {
         let mut links = find_by_ids::<deal_contact::Entity>(
-            &self.db,
-            self.tenant,
+            &self.reads,
             deal_contact::Column::DealId,
             ids.iter().map(|id| id.0),
         )
@@ -222,8 +217,7 @@ impl Loader<DealId> for StageHistoryLoader {
 
     async fn load(&self, ids: &[DealId]) -> Result<HashMap<DealId, Self::Value>, Self::Error> {
         let mut changes = find_by_ids::<deal_stage_change::Entity>(
-            &self.db,
-            self.tenant,
+            &self.reads,
             deal_stage_change::Column::DealId,
             ids.iter().map(|id| id.0),
         )
@@ -248,14 +242,10 @@ impl Loader<CompanyId> for DealsOfCompanyLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, ids: &[CompanyId]) -> Result<HashMap<CompanyId, Self::Value>, Self::Error> {
-        let mut rows = find_by_ids::<deal::Entity>(
-            &self.db,
-            self.tenant,
-            deal::Column::CompanyId,
-            ids.iter().map(|id| id.0),
-        )
-        .await
-        .map_err(ApiError::from)?;
+        let mut rows =
+            find_by_ids::<deal::Entity>(&self.reads, deal::Column::CompanyId, ids.iter().map(|id| id.0))
+                .await
+                .map_err(ApiError::from)?;
         rows.retain(|deal| deal.deleted_at.is_none());
         rows.sort_by_key(|deal| std::cmp::Reverse(deal.id));
         let mut by_company: HashMap<CompanyId, Self::Value> =

@@ -122,8 +122,7 @@ impl Loader<PipelineId> for StagesOfPipelineLoader {
 
     async fn load(&self, ids: &[PipelineId]) -> Result<HashMap<PipelineId, Self::Value>, Self::Error> {
         let mut rows = find_by_ids::<pipeline_stage::Entity>(
-            &self.db,
-            self.tenant,
+            &self.reads,
             pipeline_stage::Column::PipelineId,
             ids.iter().map(|id| id.0),
         )
