@@ -59,15 +59,12 @@ impl LoadQueue {
     }
 }
 
-/// Runs `request` with the batches of the loaders using `queue` polled on the same task, and
-/// their `reads` in one transaction until the request ends.
+/// Runs `request` with the batches of the loaders using `queue` polled on the same task; ends
+/// the sharing of `reads` (see [`RequestReads::share`]) when the request is done.
 pub fn drive<F: Future>(scope: Option<(Arc<LoadQueue>, Arc<RequestReads>)>, request: F) -> Driven<F> {
     let (queue, reads) = scope.unzip();
     if let Some(queue) = &queue {
         queue.driven.store(true, Ordering::Release);
-    }
-    if let Some(reads) = &reads {
-        reads.share();
     }
     Driven {
         request: Box::pin(request),

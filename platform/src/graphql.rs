@@ -127,7 +127,7 @@ where
             "Content-Type must be application/json",
         );
     }
-    let Ok(request) = serde_json::from_slice::<async_graphql::Request>(&body) else {
+    let Ok(mut request) = serde_json::from_slice::<async_graphql::Request>(&body) else {
         return error_response(
             StatusCode::BAD_REQUEST,
             BAD_REQUEST,
@@ -152,15 +152,14 @@ where
         RequestAuth::Anonymous | RequestAuth::Verified(_) => {}
     }
     let client = client_address(&endpoint.services, peer, &headers);
-    let mut request = request;
     let scope = match &auth {
         RequestAuth::Verified(caller) => Some((caller.load_queue(), caller.reads())),
         _ => None,
     };
     // Reads share a transaction only in queries: a mutation may take locks (a custom field's
     // index) that a read transaction of the same request, open until its end, would wait on.
-    if !only_queries(&mut request) {
-        scope.iter().for_each(|(_, reads)| reads.keep_separate());
+    if only_queries(&mut request) {
+        scope.iter().for_each(|(_, reads)| reads.share());
     }
     let response = batching::drive(scope, endpoint.schema.execute(request.data(auth).data(client))).await;
     // GraphQL over HTTP: request errors are 4xx for `application/graphql-response+json` clients;

@@ -145,14 +145,12 @@ pub struct RequestReads {
     db: Db,
     tenant: TenantId,
     shared: std::sync::atomic::AtomicBool,
-    /// Set for requests whose reads must not share (mutations).
-    separate: std::sync::atomic::AtomicBool,
     tx: tokio::sync::Mutex<Option<TenantTx>>,
 }
 
 impl RequestReads {
     pub fn new(db: Db, tenant: TenantId) -> Self {
-        Self { db, tenant, shared: false.into(), separate: false.into(), tx: tokio::sync::Mutex::new(None) }
+        Self { db, tenant, shared: false.into(), tx: tokio::sync::Mutex::new(None) }
     }
 
     pub fn tenant(&self) -> TenantId {
@@ -185,16 +183,10 @@ impl RequestReads {
         found
     }
 
-    /// From now on reads share one transaction (see [`crate::batching::drive`]), unless
-    /// [`RequestReads::keep_separate`] said otherwise.
+    /// From now on reads share one transaction, until [`RequestReads::end`]. Only for a request
+    /// run by [`crate::batching::drive`], which ends it.
     pub fn share(&self) {
-        let separate = self.separate.load(std::sync::atomic::Ordering::Acquire);
-        self.shared.store(!separate, std::sync::atomic::Ordering::Release);
-    }
-
-    /// Every read in a transaction of its own, even in a driven request.
-    pub fn keep_separate(&self) {
-        self.separate.store(true, std::sync::atomic::Ordering::Release);
+        self.shared.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Ends sharing and drops the shared transaction, which rolls it back.
