@@ -10,10 +10,13 @@
 //! - `crm schema [--check]` — compose `router/supergraph.graphql` and `schema.graphql`.
 //! - `crm seed --demo [--organization SUBDOMAIN]` — an organization full of demo data.
 //! - `crm rotate-keys [--now]` — replace the token signing key (published first, then signing).
+//! - `crm events dead-letters [--consumer NAME] [--since TIME]` — events consumers gave up on.
+//! - `crm events replay --consumer NAME [--since TIME]` — run that consumer on them again.
 
 #![recursion_limit = "256"]
 
 mod database;
+mod events;
 mod import;
 mod progress;
 mod schema;
@@ -59,6 +62,11 @@ enum Command {
         #[arg(long)]
         now: bool,
     },
+    /// The dead letters: events a consumer gave up on, and running them again.
+    Events {
+        #[command(subcommand)]
+        what: Events,
+    },
     /// Import records from a file.
     Import {
         #[command(subcommand)]
@@ -80,6 +88,28 @@ enum Command {
         /// Fail if the committed files differ instead of writing them.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum Events {
+    /// List the dead letters, oldest first: time, number, consumer, subject, event id,
+    /// deliveries and the reason it was given up.
+    DeadLetters {
+        /// Only this consumer's.
+        #[arg(long)]
+        consumer: Option<String>,
+        /// Only those dead-lettered at or after this time (RFC 3339, e.g. 2026-11-30T09:00:00Z).
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Run a consumer again on its dead letters, in the order they died; each one handled is
+    /// removed from the dead letters, and events it handled before are skipped (its ledger).
+    Replay {
+        #[arg(long)]
+        consumer: String,
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -121,6 +151,12 @@ fn main() -> ExitCode {
             Command::Migrate => report(database::migrate_from_env().await),
             Command::Schema { check } => report(schema::compose(check)),
             Command::RotateKeys { now } => report(database::rotate_keys(now).await),
+            Command::Events { what: Events::DeadLetters { consumer, since } } => {
+                report(events::list(consumer, since).await)
+            }
+            Command::Events { what: Events::Replay { consumer, since } } => {
+                report(events::replay(&consumer, since).await)
+            }
             Command::Import { what: Import::Contacts { file, organization, dry_run, dedupe } } => {
                 import::contacts(&file, &organization, dry_run, &dedupe).await
             }

@@ -6,6 +6,7 @@
 //! Each tenant schema keeps a ledger of processed event ids, written in the handler's own
 //! transaction, so a redelivery after a crash between commit and ack does nothing twice.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
@@ -14,22 +15,48 @@ use futures::{FutureExt, StreamExt};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use tokio_util::sync::CancellationToken;
 
+use chrono::{DateTime, Utc};
+
 use crate::db::Db;
+use crate::dead_letters;
 use crate::events::{self, DomainEvent, Envelope};
 use crate::tenancy::{TenantId, TenantTx};
 
-/// Deliveries before an event that keeps failing is given up (and logged).
-const MAX_DELIVER: i64 = 6;
-const RETRY_BACKOFF: [Duration; 5] = [
-    Duration::from_secs(1),
-    Duration::from_secs(5),
-    Duration::from_secs(30),
-    Duration::from_secs(120),
-    Duration::from_secs(600),
-];
 const RECONNECT_DELAY: Duration = Duration::from_secs(2);
 /// Messages fetched ahead of the one being handled.
 const FETCH_AHEAD: usize = 4;
+
+/// How a consumer retries an event whose handler fails, before giving it to the dead letters.
+#[derive(Clone, Copy, Debug)]
+pub struct Retry {
+    /// Deliveries before a failing event is dead-lettered.
+    pub attempts: u64,
+    /// The wait before each redelivery after a failure (the last entry repeats).
+    pub backoff: &'static [Duration],
+    /// How long a delivery may stay unanswered (its process died) before it is redelivered.
+    pub ack_wait: Duration,
+}
+
+impl Retry {
+    /// Six deliveries over about thirteen minutes: long enough to ride out a restart of the
+    /// database or a deployment, short enough that a broken event is seen the same day.
+    pub const STANDARD: Retry = Retry {
+        attempts: 6,
+        backoff: &[
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+            Duration::from_secs(120),
+            Duration::from_secs(600),
+        ],
+        ack_wait: Duration::from_secs(30),
+    };
+
+    fn wait_after(&self, delivered: u64) -> Duration {
+        let index = (delivered.saturating_sub(1) as usize).min(self.backoff.len().saturating_sub(1));
+        self.backoff.get(index).copied().unwrap_or(RECONNECT_DELAY)
+    }
+}
 
 /// Handles one event inside the tenant transaction; returning an error rolls it back and asks
 /// for a redelivery.
@@ -42,12 +69,18 @@ pub struct Consumer {
     pub name: &'static str,
     pub event_type: &'static str,
     pub handler: Handler,
+    pub retry: Retry,
 }
 
 impl Consumer {
     /// A consumer of events of type `E`; its handler reads them with [`Envelope::payload`].
     pub const fn of<E: DomainEvent>(name: &'static str, handler: Handler) -> Self {
-        Self { name, event_type: E::TYPE, handler }
+        Self { name, event_type: E::TYPE, handler, retry: Retry::STANDARD }
+    }
+
+    /// The same consumer with another retry policy.
+    pub const fn retrying(self, retry: Retry) -> Self {
+        Self { retry, ..self }
     }
 }
 
@@ -96,47 +129,147 @@ pub async fn run(db: Db, nats: async_nats::Client, consumer: Consumer, shutdown:
 
 async fn consume(db: &Db, js: &jetstream::Context, consumer: Consumer) -> anyhow::Result<()> {
     events::ensure_stream(js).await?;
+    dead_letters::ensure_stream(js).await?;
     let stream = js.get_stream(events::STREAM).await?;
+    // Created or updated to this configuration, so a changed retry policy reaches consumers that
+    // exist already. JetStream itself never gives up on a message (`max_deliver` -1): giving up
+    // is ours, because the message must reach the dead letters first.
     let pull = stream
-        .get_or_create_consumer(
-            consumer.name,
-            pull::Config {
-                durable_name: Some(consumer.name.to_owned()),
-                filter_subject: format!("crm.*.{}", consumer.event_type),
-                ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
-                max_deliver: MAX_DELIVER,
-                ..Default::default()
-            },
-        )
+        .create_consumer(pull::Config {
+            durable_name: Some(consumer.name.to_owned()),
+            filter_subject: format!("crm.*.{}", consumer.event_type),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: consumer.retry.ack_wait,
+            max_deliver: -1,
+            ..Default::default()
+        })
         .await?;
     // A few messages at a time: what a stopped process had fetched but not handled waits out
     // `ack_wait` before another gets it, so little is fetched ahead.
     let mut messages = pull.stream().max_messages_per_batch(FETCH_AHEAD).messages().await?;
     while let Some(message) = messages.next().await {
         let message = message?;
-        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
-        match process(db, consumer, &message.subject, &message.payload).await {
-            Ok(outcome) => {
-                if outcome == Outcome::Rejected {
-                    tracing::error!(consumer = consumer.name, subject = %message.subject, "event rejected");
-                }
-                message.ack().await.map_err(|err| anyhow::anyhow!(err))?;
+        let (delivered, sequence) =
+            message.info().map(|info| (info.delivered.max(1) as u64, info.stream_sequence)).unwrap_or((1, 0));
+        let verdict = judge(db, consumer, &message.subject, &message.payload, delivered).await;
+        let answer = match verdict {
+            Verdict::Done => AckKind::Ack,
+            Verdict::Retry(err) => {
+                STATS.failed.fetch_add(1, Ordering::Relaxed);
+                let wait = consumer.retry.wait_after(delivered);
+                tracing::warn!(consumer = consumer.name, subject = %message.subject, error = %err,
+                    delivered, retry_in = ?wait, "event failed; will be redelivered");
+                AckKind::Nak(Some(wait))
             }
-            Err(err) => {
-                let retry = RETRY_BACKOFF.get(delivered.saturating_sub(1) as usize).copied();
-                if delivered >= MAX_DELIVER {
-                    tracing::error!(consumer = consumer.name, subject = %message.subject, error = %err,
-                        "event failed on every delivery; giving up");
-                } else {
-                    tracing::warn!(consumer = consumer.name, subject = %message.subject, error = %err,
-                        delivered, "event failed; will be redelivered");
+            Verdict::Dead(reason) => {
+                let letter = dead_letters::Letter {
+                    consumer: consumer.name,
+                    subject: &message.subject,
+                    payload: &message.payload,
+                    reason: &reason,
+                    deliveries: delivered,
+                    stream_sequence: sequence,
+                };
+                match dead_letters::record(js, &letter).await {
+                    Ok(()) => {
+                        STATS.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(consumer = consumer.name, subject = %message.subject, %reason,
+                            "event moved to the dead letters");
+                        AckKind::Term
+                    }
+                    // Kept in the stream until it can be put somewhere: never dropped.
+                    Err(err) => {
+                        tracing::warn!(consumer = consumer.name, error = %err, "dead letter not written; will retry");
+                        AckKind::Nak(Some(RECONNECT_DELAY))
+                    }
                 }
-                message.ack_with(AckKind::Nak(retry)).await.map_err(|err| anyhow::anyhow!(err))?;
             }
-        }
+        };
+        message.ack_with(answer).await.map_err(|err| anyhow::anyhow!(err))?;
     }
     Ok(())
+}
+
+/// What to answer for one delivery.
+enum Verdict {
+    Done,
+    Retry(anyhow::Error),
+    Dead(String),
+}
+
+async fn judge(db: &Db, consumer: Consumer, subject: &str, payload: &[u8], delivered: u64) -> Verdict {
+    // Past the last attempt without a verdict of ours, the deliveries before ended with no answer
+    // at all: the handler crashed its process or hung. Running it again could do so again.
+    if delivered > consumer.retry.attempts {
+        return Verdict::Dead(format!(
+            "no answer after {} deliveries (the handler crashed or hung)",
+            delivered - 1
+        ));
+    }
+    match process(db, consumer, subject, payload).await {
+        Ok(Outcome::Rejected) => Verdict::Dead(
+            "rejected: not an envelope of this type for the tenant its subject names".to_owned(),
+        ),
+        Ok(outcome) => {
+            let counter = if outcome == Outcome::Handled { &STATS.handled } else { &STATS.skipped };
+            counter.fetch_add(1, Ordering::Relaxed);
+            Verdict::Done
+        }
+        Err(err) if delivered >= consumer.retry.attempts => {
+            Verdict::Dead(format!("failed on all {delivered} deliveries; last error: {err:#}"))
+        }
+        Err(err) => Verdict::Retry(err),
+    }
+}
+
+/// Counts of what this process's consumers did since it started (shown by `/health`).
+#[derive(Default)]
+pub struct Stats {
+    pub handled: AtomicU64,
+    /// Redeliveries of handled events, and events of deleted tenants.
+    pub skipped: AtomicU64,
+    /// Failed attempts that will be retried.
+    pub failed: AtomicU64,
+    pub dead_lettered: AtomicU64,
+}
+
+pub static STATS: Stats = Stats {
+    handled: AtomicU64::new(0),
+    skipped: AtomicU64::new(0),
+    failed: AtomicU64::new(0),
+    dead_lettered: AtomicU64::new(0),
+};
+
+/// What a replay of dead letters did.
+#[derive(Debug, Default)]
+pub struct ReplayReport {
+    /// Handled now (or found handled already) and removed from the dead letters.
+    pub replayed: usize,
+    /// Stream sequence and reason of each that failed again and stays.
+    pub still_failing: Vec<(u64, String)>,
+}
+
+/// Runs `consumer`'s handler again on its dead letters (those since `since`), in the order they
+/// died, here and now; each one handled is removed from the dead letters. The ledger makes this
+/// safe to repeat, and other consumers of the same events are not touched.
+pub async fn replay_dead_letters(
+    db: &Db,
+    js: &jetstream::Context,
+    consumer: Consumer,
+    since: Option<DateTime<Utc>>,
+) -> anyhow::Result<ReplayReport> {
+    let mut report = ReplayReport::default();
+    for letter in dead_letters::list(js, Some(consumer.name), since).await? {
+        match process(db, consumer, &letter.subject, &letter.payload).await {
+            Ok(Outcome::Rejected) => report.still_failing.push((letter.sequence, letter.reason)),
+            Ok(_) => {
+                dead_letters::remove(js, letter.sequence).await?;
+                report.replayed += 1;
+            }
+            Err(err) => report.still_failing.push((letter.sequence, format!("{err:#}"))),
+        }
+    }
+    Ok(report)
 }
 
 /// Processes one delivery: checks who it belongs to, skips what the ledger has seen, and runs the

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, RuntimeErr};
 use serde::Serialize;
 
 #[derive(Clone)]
@@ -80,5 +80,24 @@ impl Db {
         let started = Instant::now();
         self.conn.execute_unprepared("SELECT 1").await?;
         Ok(started.elapsed())
+    }
+}
+
+/// Whether `err` says the database cannot be reached right now (down, restarting, every pooled
+/// connection busy past the acquire timeout) rather than that a statement was wrong: the
+/// request may be retried.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed | Sqlx::Tls(_) => true,
+        // Class 08: connection exceptions; 57P01–57P03: the server is shutting down, crashed or
+        // starting up.
+        Sqlx::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }

@@ -44,7 +44,9 @@ impl ApiError {
             Self::Conflict(_) => "CONFLICT",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::PaymentRequired(_) => "PAYMENT_REQUIRED",
-            Self::Unavailable(_) | Self::Internal(_) => "INTERNAL",
+            // Retrying later can work: a client may say so instead of "something broke".
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL",
         }
     }
 
@@ -86,7 +88,12 @@ impl From<serde_json::Error> for ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        Self::Internal(err.into())
+        if crate::db::is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            Self::Unavailable("the database")
+        } else {
+            Self::Internal(err.into())
+        }
     }
 }
 

@@ -2,9 +2,11 @@
 //! by the relay (message id = event id, so a re-publish after a crash is deduplicated), and marked
 //! sent only after the server acknowledged them.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream;
+use async_nats::jetstream::publish::PublishAck;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use sea_orm::sea_query::{LockBehavior, LockType};
@@ -259,18 +261,53 @@ pub async fn tenant_events(
         .boxed())
 }
 
+/// How long JetStream remembers a message id: a relay that died after the acknowledgement and
+/// before marking the row sent republishes within this and nothing is stored twice.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
 /// Creates the event stream if it does not exist yet.
 pub async fn ensure_stream(js: &jetstream::Context) -> anyhow::Result<()> {
     js.get_or_create_stream(jetstream::stream::Config {
         name: STREAM.to_owned(),
         subjects: vec!["crm.>".to_owned()],
-        duplicate_window: Duration::from_secs(120),
+        duplicate_window: DUPLICATE_WINDOW,
         max_age: RETENTION,
         storage: jetstream::stream::StorageType::File,
         ..Default::default()
     })
     .await?;
     Ok(())
+}
+
+/// Counts of what this process's relay did since it started (shown by `/health`).
+pub struct RelayStats {
+    pub published: AtomicU64,
+    pub failed_batches: AtomicU64,
+}
+
+pub static RELAY_STATS: RelayStats =
+    RelayStats { published: AtomicU64::new(0), failed_batches: AtomicU64::new(0) };
+
+/// Events waiting in the outbox.
+pub struct Backlog {
+    pub pending: i64,
+    /// Age of the oldest unpublished event: what an alert on a stuck relay watches.
+    pub oldest_age: Option<Duration>,
+}
+
+pub async fn outbox_backlog(db: &Db) -> anyhow::Result<Backlog> {
+    let row = db
+        .conn()
+        .query_one(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*), extract(epoch FROM now() - min(created_at))::float8
+             FROM crm.outbox WHERE published_at IS NULL",
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no answer"))?;
+    let pending: i64 = row.try_get_by_index(0)?;
+    let age: Option<f64> = row.try_get_by_index(1)?;
+    Ok(Backlog { pending, oldest_age: age.map(|seconds| Duration::from_secs_f64(seconds.max(0.0))) })
 }
 
 /// Publishes one batch of pending events; returns how many were acknowledged and marked sent.
@@ -290,7 +327,7 @@ pub async fn publish_outbox(db: &Db, js: &jetstream::Context) -> anyhow::Result<
     let mut failure = None;
     for event in &pending {
         match publish(js, event).await {
-            Ok(()) => acked.push(event.id),
+            Ok(_) => acked.push(event.id),
             Err(err) => {
                 failure = Some(err);
                 break;
@@ -312,12 +349,14 @@ pub async fn publish_outbox(db: &Db, js: &jetstream::Context) -> anyhow::Result<
     }
 }
 
-async fn publish(js: &jetstream::Context, event: &outbox::Model) -> anyhow::Result<()> {
+/// Publishes one outbox row and waits for JetStream's acknowledgement. The message id is the
+/// event id: a second publish within the stream's duplicate window (two minutes) is
+/// acknowledged as a duplicate and not stored again; past it, consumers' ledgers skip it.
+pub async fn publish(js: &jetstream::Context, event: &outbox::Model) -> anyhow::Result<PublishAck> {
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(async_nats::header::NATS_MESSAGE_ID, event.id.to_string().as_str());
     let payload = serde_json::to_vec(&event.payload)?;
-    js.publish_with_headers(event.subject.clone(), headers, payload.into()).await?.await?;
-    Ok(())
+    Ok(js.publish_with_headers(event.subject.clone(), headers, payload.into()).await?.await?)
 }
 
 /// Runs the outbox relay until `shutdown`: wakes on a Postgres notification or every second,
@@ -343,8 +382,12 @@ pub async fn run_relay(db: Db, nats: async_nats::Client, shutdown: CancellationT
         let mut failed = !stream_ready;
         if stream_ready {
             match publish_outbox(&db, &js).await {
-                Ok(n) => more_waiting = n == RELAY_BATCH,
+                Ok(n) => {
+                    RELAY_STATS.published.fetch_add(n, Ordering::Relaxed);
+                    more_waiting = n == RELAY_BATCH;
+                }
                 Err(err) => {
+                    RELAY_STATS.failed_batches.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %err, retry_in = ?backoff, "outbox relay batch failed");
                     failed = true;
                 }

@@ -1,5 +1,10 @@
-//! `GET /health` in the seed's shape (503 when the database is down) and `GET /health/live`,
-//! which only says the process is up, so an orchestrator never restarts us for a database outage.
+//! `GET /health` in the seed's shape and `GET /health/live`, which only says the process is up,
+//! so an orchestrator never restarts us for an outage of something else.
+//!
+//! `/health` is the readiness answer: 503 ("unhealthy") when the database or Redis is down,
+//! because every authenticated request needs both (Redis holds the sessions) and is refused
+//! without them; 200 "degraded" when only NATS is down, because writes go on and their events
+//! wait in the outbox, whose backlog is shown under `events`.
 
 use std::time::Duration;
 
@@ -38,18 +43,19 @@ pub async fn health(State(services): State<Services>) -> (StatusCode, Json<serde
         external["redis"]["error"] = json!("not reachable");
     }
 
-    // NATS or Redis trouble degrades us but does not stop serving: events wait in the outbox.
-    let (status, http) = match (db_healthy, nats_ok && redis_ok) {
+    let (status, http) = match (db_healthy && redis_ok, nats_ok) {
         (false, _) => ("unhealthy", StatusCode::SERVICE_UNAVAILABLE),
         (true, false) => ("degraded", StatusCode::OK),
         (true, true) => ("healthy", StatusCode::OK),
     };
+    let events = if db_healthy { event_details(&services).await } else { json!(null) };
     let body = json!({
         "status": status,
         "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "version": env!("CARGO_PKG_VERSION"),
         "database": database,
         "external_services": external,
+        "events": events,
     });
     (http, Json(body))
 }
@@ -64,4 +70,30 @@ async fn redis_ping(client: &redis::Client) -> bool {
         redis::cmd("PING").query_async::<String>(&mut conn).await.ok()
     };
     matches!(tokio::time::timeout(DEPENDENCY_TIMEOUT, attempt).await, Ok(Some(_)))
+}
+
+/// The outbox backlog (for every subgraph: it is one table), and what this process's relay and
+/// consumers did since it started.
+async fn event_details(services: &Services) -> serde_json::Value {
+    let backlog = tokio::time::timeout(DEPENDENCY_TIMEOUT, crate::events::outbox_backlog(&services.db)).await;
+    let outbox = match backlog {
+        Ok(Ok(backlog)) => json!({
+            "pending": backlog.pending,
+            "oldest_pending_age_seconds": backlog.oldest_age.map(|age| age.as_secs()),
+        }),
+        Ok(Err(_)) | Err(_) => json!({ "error": "backlog unavailable" }),
+    };
+    let relay = &crate::events::RELAY_STATS;
+    let consumers = &crate::consumer::STATS;
+    let read = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+    json!({
+        "outbox": outbox,
+        "relay": { "published": read(&relay.published), "failed_batches": read(&relay.failed_batches) },
+        "consumers": {
+            "handled": read(&consumers.handled),
+            "skipped": read(&consumers.skipped),
+            "failed": read(&consumers.failed),
+            "dead_lettered": read(&consumers.dead_lettered),
+        },
+    })
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod consumer;
 pub mod date;
 pub mod db;
+pub mod dead_letters;
 pub mod error;
 pub mod error_codes;
 pub mod events;

@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::JwtVerifier;
 use crate::config::Config;
+use crate::consumer::{self, Consumer};
 use crate::db::Db;
 use crate::kv::Kv;
 use crate::sessions::SessionStore;
@@ -71,7 +72,7 @@ impl Services {
 pub type BackgroundTask = fn(Services, CancellationToken) -> futures::future::BoxFuture<'static, ()>;
 
 /// A subgraph as the bootstrap sees it: a name, its port, its routes, its federation SDL (for
-/// composition) and its background work.
+/// composition), its event consumers and its other background work.
 #[derive(Clone, Copy)]
 pub struct Subgraph {
     pub name: &'static str,
@@ -79,6 +80,9 @@ pub struct Subgraph {
     pub routes: fn(&Services) -> Router,
     pub sdl: fn() -> String,
     pub background: Option<BackgroundTask>,
+    /// Its durable event consumers, run wherever the subgraph runs; named here so that
+    /// `crm events replay --consumer NAME` finds them.
+    pub consumers: &'static [Consumer],
     /// Plain-HTTP file transfer (uploads, downloads) outside the GraphQL request limits; these
     /// routes set their own.
     pub files: Option<fn(&Services) -> Router>,
@@ -203,11 +207,18 @@ pub async fn run_with(
         tracing::info!(subgraph = subgraph.name, %port, "listening");
         tasks.spawn(serve(app(subgraph, &services), listener, shutdown.clone()));
     }
-    let background: Vec<_> = subgraphs
+    let mut background: Vec<_> = subgraphs
         .iter()
         .filter_map(|s| s.background)
         .map(|task| tokio::spawn(task(services.clone(), shutdown.clone())))
         .collect();
+    for subgraph in subgraphs {
+        background.push(tokio::spawn(consumer::run_all(
+            services.clone(),
+            subgraph.consumers,
+            shutdown.clone(),
+        )));
+    }
     let relay = tokio::spawn(events::run_relay(services.db.clone(), services.nats.clone(), shutdown.clone()));
 
     let mut failure = None;

@@ -6,6 +6,7 @@
 mod client;
 mod fixtures;
 mod outbox;
+pub mod private;
 pub mod raw_http;
 pub mod smtp;
 pub mod stack;

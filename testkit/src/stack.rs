@@ -178,6 +178,11 @@ impl TestStack {
         Self::start(Some(&database.url), None).await
     }
 
+    /// Subgraphs only, on the database at `url` (a private cluster a fault test kills, say).
+    pub async fn subgraphs_at(url: &str) -> Self {
+        Self::start(Some(url), None).await
+    }
+
     async fn start(database: Option<&str>, crm_bin: Option<&str>) -> Self {
         let database = match database {
             Some(url) => url.to_owned(),

@@ -7,6 +7,7 @@
 //! in `router/router.config.yaml` and its service in `compose.yaml`.
 
 use crm_platform::Subgraph;
+use crm_platform::consumer::Consumer;
 
 pub const ALL: &[Subgraph] = &[
     crm_auth::SUBGRAPH,
@@ -21,6 +22,16 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     ALL.iter().copied().map(|subgraph| subgraph.name)
 }
 
+/// Every event consumer of every subgraph.
+pub fn consumers() -> impl Iterator<Item = Consumer> {
+    ALL.iter().flat_map(|subgraph| subgraph.consumers.iter().copied())
+}
+
+/// The consumer of that durable name.
+pub fn consumer(name: &str) -> Option<Consumer> {
+    consumers().find(|consumer| consumer.name == name)
+}
+
 /// The subgraphs named in `names`, in registry order.
 pub fn named(names: &[String]) -> Vec<Subgraph> {
     ALL.iter().copied().filter(|subgraph| names.iter().any(|name| name == subgraph.name)).collect()
@@ -31,7 +42,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_ports_are_unique() {
+    fn names_ports_and_consumer_names_are_unique() {
         let mut names: Vec<_> = names().collect();
         names.sort_unstable();
         names.dedup();
@@ -40,6 +51,13 @@ mod tests {
         ports.sort_unstable();
         ports.dedup();
         assert_eq!(ports.len(), ALL.len());
+        // A consumer's name is its durable subscription and its ledger key: two alike would
+        // share both and each see half the events.
+        let mut consumers: Vec<_> = consumers().map(|consumer| consumer.name).collect();
+        let count = consumers.len();
+        consumers.sort_unstable();
+        consumers.dedup();
+        assert_eq!(consumers.len(), count, "consumer names are unique");
     }
 
     /// The router reaches every subgraph through `override_subgraph_urls`: each registered

@@ -34,6 +34,7 @@ pub const SUBGRAPH: Subgraph = Subgraph {
     routes,
     sdl,
     background: Some(rotate_signing_keys),
+    consumers: &[],
     files: None,
 };
 

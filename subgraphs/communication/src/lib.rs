@@ -14,7 +14,7 @@ mod track;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;
-use crm_platform::{Services, Subgraph, consumer};
+use crm_platform::{Services, Subgraph};
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
@@ -28,6 +28,7 @@ pub const SUBGRAPH: Subgraph = Subgraph {
     routes,
     sdl,
     background: Some(background),
+    consumers: &flows::CONSUMERS,
     files: Some(track::routes),
 };
 
@@ -38,7 +39,7 @@ pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, Muta
     )
 }
 
-/// Sends queued mail; follows contact merges; fires task reminders.
+/// Sends queued mail; fires task reminders.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
     let reminders = reminders::run(services.db.clone(), shutdown.clone());
     let sender = match mail::sender::Sender::new(services.db.clone(), &services.config.mail) {
@@ -51,14 +52,13 @@ fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'sta
             None
         }
     };
-    let consumers = consumer::run_all(services, &flows::CONSUMERS, shutdown);
     Box::pin(async move {
         let sender = async move {
             if let Some(sender) = sender {
                 sender.await;
             }
         };
-        futures::future::join3(consumers, reminders, sender).await;
+        futures::future::join(reminders, sender).await;
     })
 }
 

@@ -31,6 +31,7 @@ pub const SUBGRAPH: Subgraph = Subgraph {
     routes,
     sdl,
     background: Some(background),
+    consumers: &[],
     files: Some(files::routes),
 };
 

@@ -10,16 +10,21 @@ mod relocate;
 
 use async_graphql::{Schema, SchemaBuilder};
 use crm_platform::config::Environment;
-use crm_platform::{Services, Subgraph, consumer};
-use futures::future::BoxFuture;
-use tokio_util::sync::CancellationToken;
+use crm_platform::{Services, Subgraph};
 
 pub use graphql::{MutationRoot, QueryRoot, SubscriptionRoot};
 
 pub type DealSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "deal", default_port: 8083, routes, sdl, background: Some(background), files: None };
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "deal",
+    default_port: 8083,
+    routes,
+    sdl,
+    background: None,
+    consumers: &merges::CONSUMERS,
+    files: None,
+};
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     crm_platform::graphql::harden(
@@ -27,11 +32,6 @@ pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, Muta
         environment,
     )
     .enable_subscription_in_federation()
-}
-
-/// Follows contact merges.
-fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
-    consumer::run_all(services, &merges::CONSUMERS, shutdown)
 }
 
 fn sdl() -> String {

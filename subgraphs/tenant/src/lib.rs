@@ -14,7 +14,7 @@ mod subdomain;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;
-use crm_platform::{Services, Subgraph, consumer};
+use crm_platform::{Services, Subgraph};
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
@@ -24,18 +24,19 @@ pub use subdomain::Subdomain;
 
 pub type TenantSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub const SUBGRAPH: Subgraph =
-    Subgraph { name: "tenant", default_port: 8081, routes, sdl, background: Some(background), files: None };
+pub const SUBGRAPH: Subgraph = Subgraph {
+    name: "tenant",
+    default_port: 8081,
+    routes,
+    sdl,
+    background: Some(background),
+    consumers: &preferences::CONSUMERS,
+    files: None,
+};
 
-/// The purge of deleted organizations, and the consumers that give newcomers their defaults.
+/// The purge of deleted organizations.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
-    let consumers = preferences::CONSUMERS.map(|consumer| {
-        consumer::run(services.db.clone(), services.nats.clone(), consumer, shutdown.clone())
-    });
-    Box::pin(async move {
-        let [created, joined] = consumers;
-        tokio::join!(deletion::run_purger(services, shutdown), created, joined);
-    })
+    Box::pin(deletion::run_purger(services, shutdown))
 }
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
