@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 mod client_address;
+mod subgraph_failures;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,7 +43,12 @@ pub fn run() -> ExitCode {
     init_rustls_crypto_provider();
     let result =
         ntex::rt::System::build().name("crm-router").build(ntex::rt::DefaultRuntime).block_on(async {
-            router_entrypoint(PluginRegistry::new().register::<client_address::ClientAddressPlugin>()).await
+            router_entrypoint(
+                PluginRegistry::new()
+                    .register::<client_address::ClientAddressPlugin>()
+                    .register::<subgraph_failures::SubgraphFailuresPlugin>(),
+            )
+            .await
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

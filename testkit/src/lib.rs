@@ -4,6 +4,7 @@
 //! parallel against one database without seeing each other.
 
 mod client;
+pub mod fault_proxy;
 mod fixtures;
 mod outbox;
 pub mod private;

@@ -231,12 +231,19 @@ impl TestStack {
             client_address: random_client_address(),
         };
         if let Some(bin) = crm_bin {
-            stack.start_router(bin, &jwks_url).await;
+            stack.start_router(bin, &jwks_url, &[]).await;
         }
         stack
     }
 
-    async fn start_router(&mut self, bin: &str, jwks_url: &str) {
+    /// Starts the router (the `crm` binary `bin`) in front of these subgraphs, reaching the
+    /// subgraphs named in `overrides` at the given base URLs instead (a fault proxy, say).
+    pub async fn route_through(&mut self, bin: &str, overrides: &[(&str, String)]) {
+        let jwks_url = format!("{}/.well-known/jwks.json", self.subgraph_url("auth"));
+        self.start_router(bin, &jwks_url, overrides).await;
+    }
+
+    async fn start_router(&mut self, bin: &str, jwks_url: &str, overrides: &[(&str, String)]) {
         let run_dir = std::env::temp_dir().join(format!("crm-test-router-{}", uuid::Uuid::new_v4().simple()));
         let config = crm_router::write_run_dir(&run_dir).expect("router run dir");
         self.run_dir = Some(run_dir);
@@ -257,7 +264,11 @@ impl TestStack {
                 .stdout(Stdio::null())
                 .kill_on_drop(true);
             for subgraph in crm_subgraphs::ALL {
-                command.env(subgraph.url_var(), format!("{}/graphql", self.subgraph_urls[subgraph.name]));
+                let base = overrides
+                    .iter()
+                    .find(|(name, _)| *name == subgraph.name)
+                    .map_or(self.subgraph_urls[subgraph.name].as_str(), |(_, url)| url.as_str());
+                command.env(subgraph.url_var(), format!("{base}/graphql"));
             }
             self.router = Some(command.spawn().expect("spawn router"));
             self.router_port = Some(port);

@@ -9,3 +9,4 @@ mod health;
 mod nats_outage;
 mod postgres;
 mod relay_crash;
+mod subgraphs;

@@ -668,14 +668,14 @@ export type CompanyPageQueryVariables = Exact<{
 }>;
 
 
-export type CompanyPageQuery = { company: { id: string, name: string, domain: string | null, industry: string | null, parent: { id: string, name: string } | null, children: Array<{ id: string, name: string }>, contacts: { totalCount: number, edges: Array<{ node: { id: string, name: string, jobTitle: string | null } }> }, deals: Array<{ id: string, title: string, stage: { name: string } }> } | null };
+export type CompanyPageQuery = { company: { id: string, name: string, domain: string | null, industry: string | null, parent: { id: string, name: string } | null, children: Array<{ id: string, name: string }>, contacts: { totalCount: number, edges: Array<{ node: { id: string, name: string, jobTitle: string | null } }> }, deals: Array<{ id: string, title: string, stage: { name: string } }> | null } | null };
 
 export type ContactPageQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ContactPageQuery = { contact: { id: string, name: string, firstName: string, lastName: string, email: string | null, phone: string | null, jobTitle: string | null, customFields: unknown, company: { id: string, name: string } | null, deals: Array<{ id: string, title: string, stage: { name: string } }> } | null, tasks: Array<{ id: string, title: string, status: TaskStatus, dueAt: string | null, isOverdue: boolean }>, timeline: { entries: Array<{ kind: TimelineKind, at: string, fromStage: string | null, toStage: string | null, url: string | null, activity: { subject: string } | null, email: { subject: string, status: EmailStatus } | null, task: { title: string } | null }> } };
+export type ContactPageQuery = { contact: { id: string, name: string, firstName: string, lastName: string, email: string | null, phone: string | null, jobTitle: string | null, customFields: unknown, company: { id: string, name: string } | null, deals: Array<{ id: string, title: string, stage: { name: string } }> | null } | null, tasks: Array<{ id: string, title: string, status: TaskStatus, dueAt: string | null, isOverdue: boolean }>, timeline: { entries: Array<{ kind: TimelineKind, at: string, fromStage: string | null, toStage: string | null, url: string | null, activity: { subject: string } | null, email: { subject: string, status: EmailStatus } | null, task: { title: string } | null }> } };
 
 export type UpdateContactFieldsMutationVariables = Exact<{
   id: string | number;
@@ -738,7 +738,7 @@ export type DealPageQueryVariables = Exact<{
 }>;
 
 
-export type DealPageQuery = { deal: { id: string, title: string, amount: string | null, currency: string, probability: number, status: DealStatus, lostReason: string | null, expectedCloseDate: string | null, isRotten: boolean, stage: { name: string }, pipeline: { name: string }, owner: { name: string } | null, company: { id: string, name: string } | null, contacts: Array<{ role: string | null, contact: { id: string, name: string } }>, stageHistory: Array<{ changedAt: string, fromStageName: string | null, toStageName: string, secondsInPreviousStage: number | null, changedBy: { name: string } | null }>, activities: Array<{ id: string, type: ActivityType, subject: string, occurredAt: string }> } | null, tasks: Array<{ id: string, title: string, status: TaskStatus, dueAt: string | null }> };
+export type DealPageQuery = { deal: { id: string, title: string, amount: string | null, currency: string, probability: number, status: DealStatus, lostReason: string | null, expectedCloseDate: string | null, isRotten: boolean, stage: { name: string }, pipeline: { name: string }, owner: { name: string } | null, company: { id: string, name: string } | null, contacts: Array<{ role: string | null, contact: { id: string, name: string } }>, stageHistory: Array<{ changedAt: string, fromStageName: string | null, toStageName: string, secondsInPreviousStage: number | null, changedBy: { name: string } | null }>, activities: Array<{ id: string, type: ActivityType, subject: string, occurredAt: string }> | null } | null, tasks: Array<{ id: string, title: string, status: TaskStatus, dueAt: string | null }> };
 
 export type CloseDealMutationVariables = Exact<{
   id: string | number;

@@ -73,15 +73,17 @@ macro_rules! timeline_ref {
             async fn id(&self) -> ID {
                 self.0.into()
             }
-            /// Newest first. Pass the last activity's id as `after` for the next page.
+            /// Newest first. Pass the last activity's id as `after` for the next page. Null
+            /// only when the activities could not be read (an error with a code says why), so
+            /// an outage of activities never costs the rest of a response.
             #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
             async fn activities(
                 &self,
                 ctx: &Context<'_>,
                 first: Option<i32>,
                 after: Option<ID>,
-            ) -> async_graphql::Result<Vec<Activity>> {
-                timeline::<$loader, _>(ctx, self.0, first, after.as_ref()).await
+            ) -> async_graphql::Result<Option<Vec<Activity>>> {
+                timeline::<$loader, _>(ctx, self.0, first, after.as_ref()).await.map(Some)
             }
         }
     };

@@ -258,11 +258,13 @@ impl ContactRef {
     async fn id(&self) -> ID {
         self.0.into()
     }
-    /// Deals this contact takes part in, newest first.
-    async fn deals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Deal>> {
+    /// Deals this contact takes part in, newest first. Null only when the deals could not be
+    /// read (an error with a code says why), so an outage of deals never costs the rest of a
+    /// response.
+    async fn deals(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Deal>>> {
         let caller = Caller::of(ctx)?;
         let deals = caller.loader::<DealsOfContactLoader, ContactId>().load_one(self.0).await?;
-        Ok(deals.unwrap_or_default().into_iter().map(Deal).collect())
+        Ok(Some(deals.unwrap_or_default().into_iter().map(Deal).collect()))
     }
 }
 
@@ -274,11 +276,12 @@ impl CompanyRef {
     async fn id(&self) -> ID {
         self.0.into()
     }
-    /// Deals with this company, newest first.
-    async fn deals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Deal>> {
+    /// Deals with this company, newest first. Null only when the deals could not be read (an
+    /// error with a code says why), so an outage of deals never costs the rest of a response.
+    async fn deals(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Deal>>> {
         let caller = Caller::of(ctx)?;
         let deals = caller.loader::<DealsOfCompanyLoader, CompanyId>().load_one(self.0).await?;
-        Ok(deals.unwrap_or_default().into_iter().map(Deal).collect())
+        Ok(Some(deals.unwrap_or_default().into_iter().map(Deal).collect()))
     }
 }
 
