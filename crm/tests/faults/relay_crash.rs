@@ -91,9 +91,13 @@ async fn a_relay_that_died_before_marking_sent_stores_nothing_twice() {
 async fn wait_until_consumed(rig: &Rig, name: &str) {
     let js = rig.jetstream();
     for _ in 0..150 {
-        let stream = js.get_stream(events::STREAM).await.expect("stream");
-        let info = stream.consumer_info(name).await.expect("consumer");
-        if info.num_pending == 0 && info.num_ack_pending == 0 {
+        // The stream and the consumer appear once the relay and the consumer have started.
+        if let Ok(stream) = js.get_stream(events::STREAM).await
+            && let Ok(info) = stream.consumer_info(name).await
+            && info.num_pending == 0
+            && info.num_ack_pending == 0
+            && info.delivered.stream_sequence > 0
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -183,5 +187,29 @@ async fn a_consumer_that_dies_before_acknowledging_has_its_effect_once() {
     let _restarted = rig.run_consumer(HANGER);
     wait_until_consumed(&rig, HANGER.name).await;
     assert_eq!(rig.runs().await, [(1, 2)], "one run for each consumer: the recorder's and the hanger's");
+    rig.finish().await;
+}
+
+/// RELIABILITY E1: an event is queued in its write's transaction, so a write that fails after
+/// queueing leaves no event, and one that commits leaves exactly one.
+#[tokio::test]
+async fn an_event_exists_only_if_its_write_committed() {
+    let rig = Rig::start("outbox_atomic").await;
+    let failed = Envelope::new(rig.tenant, None, &crate::rig::Probe { n: 1 }).expect("envelope");
+    let tx = crm_platform::TenantTx::begin(&rig.db, rig.tenant).await.expect("begin");
+    events::enqueue(&*tx, &failed).await.expect("enqueue");
+    // The business write fails after the event was queued: the transaction goes with it.
+    let broken = tx.execute_unprepared("INSERT INTO no_such_table VALUES (1)").await;
+    assert!(broken.is_err());
+    drop(tx);
+    let committed = rig.write(2).await;
+    let rows = outbox::Entity::find().all(rig.db.conn()).await.expect("outbox");
+    let ids: Vec<_> = rows.iter().map(|row| row.id).collect();
+    assert_eq!(ids, [committed.id.into_uuid()], "only the committed write's event");
+
+    let _relay = rig.run_relay();
+    let _consumer = rig.run_consumer(RECORDER);
+    wait_until_consumed(&rig, RECORDER.name).await;
+    assert_eq!(rig.runs().await, [(2, 1)]);
     rig.finish().await;
 }
