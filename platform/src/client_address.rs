@@ -23,9 +23,13 @@ impl std::fmt::Display for ClientAddress {
     }
 }
 
+/// A list of IP networks (`10.0.0.0/8`, `::1`), parsed from a comma-separated setting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Networks(Vec<Network>);
+
 /// Networks whose `X-Forwarded-For` entries are believed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<Network>);
+pub struct TrustedProxies(Networks);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Network {
@@ -59,10 +63,10 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-impl FromStr for TrustedProxies {
+impl FromStr for Networks {
     type Err = String;
 
-    /// A comma-separated list of addresses and CIDR networks; empty trusts no one.
+    /// A comma-separated list of addresses and CIDR networks; empty holds none.
     fn from_str(raw: &str) -> Result<Self, String> {
         let mut networks = Vec::new();
         for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -92,9 +96,25 @@ impl FromStr for TrustedProxies {
     }
 }
 
+impl Networks {
+    /// Whether `ip` (an IPv4-mapped IPv6 address counts as IPv4) is in one of them.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|network| network.contains(ip))
+    }
+}
+
+impl FromStr for TrustedProxies {
+    type Err = String;
+
+    /// A comma-separated list of addresses and CIDR networks; empty trusts no one.
+    fn from_str(raw: &str) -> Result<Self, String> {
+        Networks::from_str(raw).map(Self)
+    }
+}
+
 impl TrustedProxies {
     pub fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|network| network.contains(ip))
+        self.0.contains(ip)
     }
 
     /// The client behind `peer`, given the `X-Forwarded-For` values the request carried.
@@ -181,7 +201,7 @@ mod tests {
 
     #[test]
     fn networks_parse_strictly() {
-        assert!("".parse::<TrustedProxies>().expect("empty").0.is_empty());
+        assert!("".parse::<TrustedProxies>().expect("empty").0.0.is_empty());
         assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
         assert!("example.com".parse::<TrustedProxies>().is_err());
         let v6: TrustedProxies = "fd00::/8".parse().expect("v6");

@@ -25,11 +25,13 @@
 //! | `MAIL_RETRY_SECS` | wait before the second attempt; each later wait is 4× longer, at most 6 hours | `60` |
 //! | `TRACKING_BASE_URL` | where recipients reach the communication subgraph's open and click paths (`/track/…`): the public origin in a deployment | `http://127.0.0.1:8084` |
 //! | `TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` is believed (addresses, CIDR networks, or `none`) | `127.0.0.0/8,::1/128` |
+//! | `WEBHOOK_ALLOWED_NETWORKS` | private networks webhook URLs may reach all the same (addresses or CIDR networks): for an operator's own receivers | none: loopback, private, link-local and metadata addresses are refused |
+//! | `WEBHOOK_TIMEOUT_SECS` | how long one webhook attempt may take, connection to last byte | `10` |
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::client_address::{DEFAULT_TRUSTED_PROXIES, TrustedProxies};
+use crate::client_address::{DEFAULT_TRUSTED_PROXIES, Networks, TrustedProxies};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -67,6 +69,35 @@ pub struct Config {
     /// How often the auth subgraph replaces its signing key; `None` only by command.
     pub signing_key_rotation: Option<Duration>,
     pub mail: MailSettings,
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// Private networks webhook URLs may reach all the same; empty in a normal deployment.
+    pub allowed_networks: Networks,
+    /// One attempt, connection to last byte.
+    pub timeout: Duration,
+    /// Wait before the second attempt; each later wait is 3× longer (at most 2 hours), ±20%.
+    pub first_retry: Duration,
+    /// A delivery that has failed for this long is given up (FAILED).
+    pub give_up_after: Duration,
+    /// An endpoint whose every attempt has failed for this long is disabled and its creator
+    /// told by email.
+    pub disable_after: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allowed_networks: Networks::default(),
+            timeout: Duration::from_secs(10),
+            first_retry: Duration::from_secs(10),
+            give_up_after: Duration::from_secs(24 * 3600),
+            disable_after: Duration::from_secs(3 * 24 * 3600),
+        }
+    }
 }
 
 /// Where email goes.
@@ -245,6 +276,20 @@ impl Config {
             tracking_base_url,
         };
 
+        let allowed_raw = get("WEBHOOK_ALLOWED_NETWORKS", "");
+        let allowed_networks = allowed_raw.parse::<Networks>().unwrap_or_else(|err| {
+            problems.push(format!("WEBHOOK_ALLOWED_NETWORKS must list IP addresses or CIDR networks: {err}"));
+            Networks::default()
+        });
+        let timeout_raw = get("WEBHOOK_TIMEOUT_SECS", "10");
+        let timeout =
+            timeout_raw.parse::<u64>().ok().filter(|s| (1..=60).contains(s)).map(Duration::from_secs);
+        let timeout = timeout.unwrap_or_else(|| {
+            problems.push(format!("WEBHOOK_TIMEOUT_SECS must be 1..=60, got {timeout_raw:?}"));
+            Duration::from_secs(10)
+        });
+        let webhooks = WebhookSettings { allowed_networks, timeout, ..WebhookSettings::default() };
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -269,6 +314,7 @@ impl Config {
             trusted_proxies,
             signing_key_rotation,
             mail,
+            webhooks,
         })
     }
 }

@@ -62,7 +62,10 @@ impl Retry {
 /// for a redelivery.
 pub type Handler = for<'a> fn(&'a TenantTx, &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>>;
 
-/// A durable consumer of one event type.
+/// The `event_type` of a consumer of every type.
+pub const EVERY_EVENT: &str = "*";
+
+/// A durable consumer of one event type (or of all).
 #[derive(Clone, Copy)]
 pub struct Consumer {
     /// Durable name; also the ledger key, so renaming it replays history.
@@ -76,6 +79,19 @@ impl Consumer {
     /// A consumer of events of type `E`; its handler reads them with [`Envelope::payload`].
     pub const fn of<E: DomainEvent>(name: &'static str, handler: Handler) -> Self {
         Self { name, event_type: E::TYPE, handler, retry: Retry::STANDARD }
+    }
+
+    /// A consumer of every event type (webhooks, say); its handler reads `event_type`.
+    pub const fn of_every_event(name: &'static str, handler: Handler) -> Self {
+        Self { name, event_type: EVERY_EVENT, handler, retry: Retry::STANDARD }
+    }
+
+    fn subject_filter(&self) -> String {
+        if self.event_type == EVERY_EVENT {
+            "crm.*.>".to_owned()
+        } else {
+            format!("crm.*.{}", self.event_type)
+        }
     }
 
     /// The same consumer with another retry policy.
@@ -137,7 +153,7 @@ async fn consume(db: &Db, js: &jetstream::Context, consumer: Consumer) -> anyhow
     let pull = stream
         .create_consumer(pull::Config {
             durable_name: Some(consumer.name.to_owned()),
-            filter_subject: format!("crm.*.{}", consumer.event_type),
+            filter_subject: consumer.subject_filter(),
             ack_policy: jetstream::consumer::AckPolicy::Explicit,
             ack_wait: consumer.retry.ack_wait,
             max_deliver: -1,
@@ -275,13 +291,14 @@ pub async fn replay_dead_letters(
 /// Processes one delivery: checks who it belongs to, skips what the ledger has seen, and runs the
 /// handler and the ledger write in one tenant transaction.
 pub async fn process(db: &Db, consumer: Consumer, subject: &str, payload: &[u8]) -> anyhow::Result<Outcome> {
-    let Some(tenant) = tenant_of_subject(subject, consumer.event_type) else {
+    let Some((tenant, kind)) = tenant_of_subject(subject) else {
         return Ok(Outcome::Rejected);
     };
     let Ok(event) = serde_json::from_slice::<Envelope>(payload) else {
         return Ok(Outcome::Rejected);
     };
-    if event.tenant_id != tenant || event.event_type != consumer.event_type {
+    let wanted = consumer.event_type == EVERY_EVENT || consumer.event_type == kind;
+    if event.tenant_id != tenant || event.event_type != kind || !wanted {
         return Ok(Outcome::Rejected);
     }
     let tx = TenantTx::begin(db, tenant).await?;
@@ -305,13 +322,15 @@ pub async fn process(db: &Db, consumer: Consumer, subject: &str, payload: &[u8])
     Ok(Outcome::Handled)
 }
 
-fn tenant_of_subject(subject: &str, event_type: &str) -> Option<TenantId> {
+/// The tenant and the event type a subject names (`crm.{tenant}.{type}`).
+fn tenant_of_subject(subject: &str) -> Option<(TenantId, &str)> {
     let rest = subject.strip_prefix("crm.")?;
     let (tenant, kind) = rest.split_once('.')?;
-    if kind != event_type {
+    if kind.is_empty() {
         return None;
     }
-    uuid::Uuid::try_parse(tenant).ok().filter(|id| id.to_string() == tenant).map(TenantId)
+    let tenant = uuid::Uuid::try_parse(tenant).ok().filter(|id| id.to_string() == tenant).map(TenantId)?;
+    Some((tenant, kind))
 }
 
 async fn tenant_is_live(tx: &TenantTx, tenant: TenantId) -> anyhow::Result<bool> {
@@ -332,16 +351,19 @@ mod tests {
     #[test]
     fn the_tenant_comes_from_a_well_formed_subject_only() {
         let id = uuid::Uuid::now_v7();
-        assert_eq!(tenant_of_subject(&format!("crm.{id}.user.created"), "user.created"), Some(TenantId(id)));
+        assert_eq!(
+            tenant_of_subject(&format!("crm.{id}.user.created")),
+            Some((TenantId(id), "user.created"))
+        );
         for subject in [
-            format!("crm.{id}.user.deleted"),
+            format!("crm.{id}."),
             format!("crm.{}.user.created", id.simple()),
             format!("crm.{}.user.created", id.to_string().to_uppercase()),
             format!("crm.{id}"),
             format!("other.{id}.user.created"),
             "crm.*.user.created".to_owned(),
         ] {
-            assert_eq!(tenant_of_subject(&subject, "user.created"), None, "{subject}");
+            assert_eq!(tenant_of_subject(&subject), None, "{subject}");
         }
     }
 }

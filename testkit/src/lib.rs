@@ -11,6 +11,7 @@ pub mod private;
 pub mod raw_http;
 pub mod smtp;
 pub mod stack;
+pub mod webhooks;
 
 mod tokens;
 pub mod ws;

@@ -106,6 +106,8 @@ pub fn config_for(database: &str, jwks_url: &str) -> Config {
         "JWKS_URL" => Some(jwks_url.clone()),
         "ENVIRONMENT" => Some("test".to_owned()),
         "DB_MAX_CONNECTIONS" => Some("8".to_owned()),
+        "WEBHOOK_ALLOWED_NETWORKS" => Some(crate::webhooks::ALLOWED_NETWORKS.to_owned()),
+        "WEBHOOK_TIMEOUT_SECS" => Some("2".to_owned()),
         "LOG_LEVEL" => Some(std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".to_owned())),
         _ => None,
     })
@@ -148,7 +150,7 @@ pub struct TestStack {
     router_port: Option<u16>,
     router: Option<Child>,
     run_dir: Option<PathBuf>,
-    shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
     pub(crate) http: reqwest::Client,
     /// The client address this stack's requests come from, unique per stack so per-address
     /// login limits never couple tests.

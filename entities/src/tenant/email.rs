@@ -17,7 +17,8 @@ crm_platform::stored_enum! {
 
 crm_platform::stored_enum! {
     /// Why an email exists: CRM (a member sent it), FOLLOWUP (a deal was won), or a message to
-    /// a member: WELCOME, INVITATION, RESET (password) or REMINDER (task).
+    /// a member: WELCOME, INVITATION, RESET (password), REMINDER (task) or NOTICE (about the
+    /// organization's setup: a webhook disabled, say).
     pub enum EmailPurpose {
         Crm,
         Followup,
@@ -25,6 +26,7 @@ crm_platform::stored_enum! {
         Invitation,
         Reset,
         Reminder,
+        Notice,
     }
 }
 

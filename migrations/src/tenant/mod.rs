@@ -13,6 +13,7 @@ mod m20261130_000010_email_templates;
 mod m20261130_000011_activities_complete;
 mod m20261130_000012_tasks;
 mod m20261130_000013_emails;
+mod m20261201_000014_webhooks;
 
 /// The tenant template: applied to each `tenant_<id>` schema with the search_path set to it, so
 /// its SQL names no schema.
@@ -35,6 +36,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(m20261130_000011_activities_complete::Migration),
             Box::new(m20261130_000012_tasks::Migration),
             Box::new(m20261130_000013_emails::Migration),
+            Box::new(m20261201_000014_webhooks::Migration),
         ]
     }
 }

@@ -50,14 +50,14 @@ pub const CONSUMERS: [Consumer; 6] = [
 const FOLLOW_UP_AFTER: Duration = Duration::days(2);
 
 #[derive(FromQueryResult)]
-struct Person {
-    name: String,
-    email: String,
-    organization: String,
+pub(crate) struct Person {
+    pub name: String,
+    pub email: String,
+    pub organization: String,
 }
 
 /// A member of the tenant (`None` for an unknown user), with the organization's name.
-async fn member(tx: &TenantTx, user: UserId) -> anyhow::Result<Option<Person>> {
+pub(crate) async fn member(tx: &TenantTx, user: UserId) -> anyhow::Result<Option<Person>> {
     let mut sql = Sql::new(
         "SELECT u.name, u.email, t.name AS organization FROM crm.users u
          JOIN crm.memberships m ON m.user_id = u.id JOIN crm.tenants t ON t.id = m.tenant_id
@@ -92,7 +92,7 @@ fn settle<T>(result: ApiResult<T>, what: &str) -> anyhow::Result<Option<T>> {
 }
 
 /// Queues a plain-text message from the system to a member or invitee.
-async fn notify(
+pub(crate) async fn notify(
     tx: &TenantTx,
     purpose: EmailPurpose,
     to: &str,

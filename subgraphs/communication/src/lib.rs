@@ -11,9 +11,11 @@ pub mod reminders;
 mod tasks;
 mod timeline;
 mod track;
+pub mod webhooks;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use crm_platform::config::Environment;
+use crm_platform::consumer::Consumer;
 use crm_platform::{Services, Subgraph};
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
@@ -28,8 +30,14 @@ pub const SUBGRAPH: Subgraph = Subgraph {
     routes,
     sdl,
     background: Some(background),
-    consumers: &flows::CONSUMERS,
+    consumers: &CONSUMERS,
     files: Some(track::routes),
+};
+
+/// The event consumers: the mail flows and the webhook fan-out.
+const CONSUMERS: [Consumer; 7] = {
+    let [merged, welcome, invitation, reset, reminder, won] = flows::CONSUMERS;
+    [merged, welcome, invitation, reset, reminder, won, webhooks::fan_out::CONSUMER]
 };
 
 pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
@@ -39,7 +47,7 @@ pub fn schema_builder(environment: Environment) -> SchemaBuilder<QueryRoot, Muta
     )
 }
 
-/// Sends queued mail; fires task reminders.
+/// Sends queued mail and webhooks; fires task reminders.
 fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
     let reminders = reminders::run(services.db.clone(), shutdown.clone());
     let sender = match mail::sender::Sender::new(services.db.clone(), &services.config.mail) {
@@ -52,13 +60,25 @@ fn background(services: Services, shutdown: CancellationToken) -> BoxFuture<'sta
             None
         }
     };
+    let deliverer = match webhooks::deliver::Deliverer::new(services.db.clone(), &services.config.webhooks) {
+        Ok(deliverer) => Some(deliverer.run(shutdown.clone())),
+        Err(err) => {
+            tracing::error!(error = %err, "webhooks are not sent");
+            None
+        }
+    };
     Box::pin(async move {
         let sender = async move {
             if let Some(sender) = sender {
                 sender.await;
             }
         };
-        futures::future::join(reminders, sender).await;
+        let deliverer = async move {
+            if let Some(deliverer) = deliverer {
+                deliverer.await;
+            }
+        };
+        futures::future::join3(reminders, sender, deliverer).await;
     })
 }
 

@@ -5,3 +5,4 @@ mod smtp;
 mod tasks;
 mod templates;
 mod timeline;
+mod webhooks;

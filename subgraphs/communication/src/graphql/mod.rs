@@ -6,6 +6,7 @@ mod tasks;
 mod templates;
 mod timeline;
 mod types;
+mod webhooks;
 
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;

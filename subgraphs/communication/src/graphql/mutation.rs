@@ -12,6 +12,7 @@ use crm_entities::tenant::activity::ActivityType;
 use super::tasks::TaskMutation;
 use super::templates::TemplateMutation;
 use super::types::Activity;
+use super::webhooks::WebhookMutation;
 use crate::activities::{ActivityPatch, Editor, NewActivity, delete_activity, log_activity, update_activity};
 
 #[derive(InputObject)]
@@ -109,7 +110,7 @@ pub struct ActivityMutation;
 /// Activity, task and email template writes, one `Mutation` type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(ActivityMutation, TaskMutation, TemplateMutation, EmailMutation);
+pub struct MutationRoot(ActivityMutation, TaskMutation, TemplateMutation, EmailMutation, WebhookMutation);
 
 #[Object]
 impl ActivityMutation {

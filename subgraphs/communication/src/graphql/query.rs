@@ -12,6 +12,7 @@ use super::tasks::TaskQuery;
 use super::templates::TemplateQuery;
 use super::timeline::TimelineQuery;
 use super::types::{Activity, CompanyRef, ContactRef, DealRef, timeline_page};
+use super::webhooks::WebhookQuery;
 use crate::activities::{ActivityFilter, ActivityLoader, list_activities};
 
 #[derive(Default)]
@@ -20,7 +21,15 @@ pub struct EntityQuery;
 /// Entities, timelines, tasks and email templates, one `Query` type.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(EntityQuery, TaskQuery, TemplateQuery, EmailQuery, TimelineQuery, AnalyticsQuery);
+pub struct QueryRoot(
+    EntityQuery,
+    TaskQuery,
+    TemplateQuery,
+    EmailQuery,
+    TimelineQuery,
+    AnalyticsQuery,
+    WebhookQuery,
+);
 
 /// Selects activities; every part given must hold.
 #[derive(InputObject, Default)]
