@@ -54,14 +54,38 @@ impl<E: Executor> Executor for Coded<E> {
 }
 
 /// Parses the document (kept in the request, so it is parsed once) and applies the alias limit,
-/// which async-graphql does not have.
+/// which async-graphql does not have, and refuses NUL characters in any text (PostgreSQL cannot
+/// store them: refused here, by variable, they never become an internal error downstream).
 fn check_document(request: &mut Request) -> Result<(), ServerError> {
+    for (name, value) in request.variables.iter() {
+        if holds_nul(value) {
+            let mut error =
+                ServerError::new(format!("${name} holds a NUL character, which text may not contain"), None);
+            error.extensions.get_or_insert_with(Default::default).set("field", name.as_str());
+            return Err(with_code(error, BAD_USER_INPUT));
+        }
+    }
+    let escaped_nul = request.query.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
+    if request.query.contains('\0') || escaped_nul {
+        let error = ServerError::new("the document holds a NUL character, which text may not contain", None);
+        return Err(with_code(error, BAD_USER_INPUT));
+    }
     let document = request.parsed_query().map_err(|error| with_code(error, PARSE_FAILED))?;
     if count_aliases(document) > MAX_ALIASES {
         let error = ServerError::new(format!("aliases limit exceeded (at most {MAX_ALIASES})"), None);
         return Err(with_code(error, VALIDATION_FAILED));
     }
     Ok(())
+}
+
+fn holds_nul(value: &async_graphql::Value) -> bool {
+    use async_graphql::Value;
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::List(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields.iter().any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        _ => false,
+    }
 }
 
 /// Codes what is not coded yet: an error with no path was raised before execution.
@@ -139,5 +163,21 @@ mod tests {
         assert_eq!(codes(&format!("{{ {aliases} }}")).await, [format!("\"{VALIDATION_FAILED}\"")]);
         assert_eq!(codes("query($n: Int!) { number(n: $n) }").await, [format!("\"{BAD_USER_INPUT}\"")]);
         assert!(codes("{ number(n: 1) }").await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn nul_characters_are_refused_in_variables_and_literals() {
+        let schema = Coded(Schema::build(Query, EmptyMutation, EmptySubscription).finish());
+        let variables =
+            async_graphql::Variables::from_json(serde_json::json!({ "n": 1, "deep": { "x": ["a\u{0}b"] } }));
+        let response =
+            schema.execute(Request::new("query($n: Int!) { number(n: $n) }").variables(variables)).await;
+        let error = &response.errors[0];
+        let extensions = error.extensions.as_ref().expect("extensions");
+        assert_eq!(extensions.get("code").map(|c| c.to_string()), Some(format!("\"{BAD_USER_INPUT}\"")));
+        assert_eq!(extensions.get("field").map(|c| c.to_string()), Some("\"deep\"".to_owned()));
+        let literal =
+            schema.execute(Request::new("{ number(n: 1) __typename @skip(if: false) } # \\u0000")).await;
+        assert_eq!(literal.errors.len(), 1, "{:?}", literal.errors);
     }
 }

@@ -118,7 +118,11 @@ impl Schema {
                         args: f["args"]
                             .as_array()
                             .map(|args| {
-                                args.iter().map(|a| (a["name"].as_str().expect("arg").to_owned(), type_ref(&a["type"]))).collect()
+                                args.iter()
+                                    .map(|a| {
+                                        (a["name"].as_str().expect("arg").to_owned(), type_ref(&a["type"]))
+                                    })
+                                    .collect()
                             })
                             .unwrap_or_default(),
                         ty: type_ref(&f["type"]),
@@ -134,7 +138,10 @@ impl Schema {
                 parsed.inputs.insert(name.clone(), inputs);
             }
             if let Some(values) = ty["enumValues"].as_array() {
-                parsed.enums.insert(name, values.iter().filter_map(|v| v["name"].as_str().map(str::to_owned)).collect());
+                parsed.enums.insert(
+                    name,
+                    values.iter().filter_map(|v| v["name"].as_str().map(str::to_owned)).collect(),
+                );
             }
         }
         parsed
@@ -220,7 +227,9 @@ impl Generator<'_> {
                 "Date" => json!("2026-11-30"),
                 "Decimal" => json!("1234.50"),
                 "JSON" => json!({ "k": "v" }),
-                _ => json!(["Ada", "ada@example.com", "deal.*", "https://hooks.example.com/x"].choose(&mut self.rng)),
+                _ => json!(
+                    ["Ada", "ada@example.com", "deal.*", "https://hooks.example.com/x"].choose(&mut self.rng)
+                ),
             },
         }
     }
@@ -257,11 +266,13 @@ impl Generator<'_> {
     }
 
     fn inline_args(&mut self, args: &[(String, TypeRef)]) -> String {
-        let parts: Vec<String> = args
-            .iter()
-            .filter(|(_, ty)| ty.non_null() || self.rng.gen_bool(0.3))
-            .map(|(name, ty)| format!("{name}: {}", graphql_literal(&self.value(ty, 0), &ty.name, self.schema)))
-            .collect();
+        let mut parts = Vec::new();
+        for (name, ty) in args {
+            if ty.non_null() || self.rng.gen_bool(0.3) {
+                let value = self.value(ty, 0);
+                parts.push(format!("{name}: {}", graphql_literal(&value, &ty.name, self.schema)));
+            }
+        }
         if parts.is_empty() { String::new() } else { format!("({})", parts.join(", ")) }
     }
 
@@ -269,7 +280,8 @@ impl Generator<'_> {
     fn operation(&mut self) -> (String, Value) {
         let mutation = self.rng.gen_bool(0.35);
         let root = if mutation { self.schema.mutation.clone() } else { self.schema.query.clone() };
-        let fields: Vec<&Field> = self.schema.fields[&root].iter().filter(|f| !SPARED.contains(&f.name.as_str())).collect();
+        let fields: Vec<&Field> =
+            self.schema.fields[&root].iter().filter(|f| !SPARED.contains(&f.name.as_str())).collect();
         let field = fields.choose(&mut self.rng).expect("a root field");
         let mut definitions = Vec::new();
         let mut args = Vec::new();
@@ -287,7 +299,8 @@ impl Generator<'_> {
         }
         let selection = self.selection(&field.ty.name, 3);
         let keyword = if mutation { "mutation" } else { "query" };
-        let definitions = if definitions.is_empty() { String::new() } else { format!("({})", definitions.join(", ")) };
+        let definitions =
+            if definitions.is_empty() { String::new() } else { format!("({})", definitions.join(", ")) };
         let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
         let mut document = format!("{keyword} Fuzz{definitions} {{ {}{args} {selection} }}", field.name);
         // Now and then, a document cut short or garbled.
@@ -307,12 +320,22 @@ impl Generator<'_> {
 fn graphql_literal(value: &Value, type_name: &str, schema: &Schema) -> String {
     match value {
         Value::String(s) if schema.kinds.get(type_name).is_some_and(|k| k == "ENUM") => {
-            if s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.is_empty() { s.clone() } else { value.to_string() }
+            if s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.is_empty() {
+                s.clone()
+            } else {
+                value.to_string()
+            }
         }
-        Value::Array(items) => format!("[{}]", items.iter().map(|i| graphql_literal(i, type_name, schema)).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(|i| graphql_literal(i, type_name, schema)).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => format!(
             "{{{}}}",
-            map.iter().map(|(k, v)| format!("{k}: {}", graphql_literal(v, "", schema))).collect::<Vec<_>>().join(", ")
+            map.iter()
+                .map(|(k, v)| format!("{k}: {}", graphql_literal(v, "", schema)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => other.to_string(),
     }
@@ -336,7 +359,16 @@ fn check(target: &str, document: &str, status: u16, body: &Value) -> Option<Stri
         }
     }
     let lower = text.to_lowercase();
-    for leak in ["sqlx", "postgres", "panicked", "backtrace", "relation \"", "tenant_", "dberr", "syntax error at or near"] {
+    for leak in [
+        "sqlx",
+        "postgres",
+        "panicked",
+        "backtrace",
+        "relation \"",
+        "tenant_",
+        "dberr",
+        "syntax error at or near",
+    ] {
         if lower.contains(leak) {
             return Some(format!("{target}: {leak} leaked for {document}: {text}"));
         }
@@ -374,6 +406,14 @@ async fn hostile_operations_get_coded_client_answers_from_router_and_subgraphs()
     stack.router(token, "{ contacts(first: 1) { totalCount } }", json!({})).await.ok();
     let mut statuses: Vec<_> = statuses.into_iter().collect();
     statuses.sort();
-    println!("fuzz: seed {seed}, {count} operations, HTTP statuses {statuses:?}, {} failures", failures.len());
-    assert!(failures.is_empty(), "{} of {count} answers broke the rules:\n{}", failures.len(), failures.join("\n"));
+    println!(
+        "fuzz: seed {seed}, {count} operations, HTTP statuses {statuses:?}, {} failures",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {count} answers broke the rules:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

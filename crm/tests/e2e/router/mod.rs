@@ -2,6 +2,7 @@
 //! and the committed schemas.
 
 mod bad_input;
+mod fuzz;
 mod health;
 mod protections;
 mod schema;
