@@ -20,6 +20,12 @@ pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 
 /// Above the router's 30: the router may alias fields in the queries it plans.
 pub const MAX_ALIASES: usize = 100;
+/// Tokens in one document, counted before it is parsed (the router's limit is 5,000, so what
+/// it plans always fits; this bounds what reaches a subgraph directly).
+pub const MAX_TOKENS: usize = 15_000;
+/// Nesting of braces, brackets and parentheses in one document, checked before it is parsed:
+/// queries are at most 12 fields deep, and deeper documents only serve to exhaust parsers.
+pub const MAX_NESTING: usize = 32;
 
 /// An executor (a subgraph's schema) whose errors all carry a code.
 #[derive(Clone)]
@@ -57,6 +63,17 @@ impl<E: Executor> Executor for Coded<E> {
 /// which async-graphql does not have, and refuses NUL characters in any text (PostgreSQL cannot
 /// store them: refused here, by variable, they never become an internal error downstream).
 fn check_document(request: &mut Request) -> Result<(), ServerError> {
+    let shape = measure(&request.query, MAX_TOKENS);
+    if shape.tokens > MAX_TOKENS {
+        let error =
+            ServerError::new(format!("the document has too many tokens (at most {MAX_TOKENS})"), None);
+        return Err(with_code(error, VALIDATION_FAILED));
+    }
+    if shape.depth > MAX_NESTING {
+        let error =
+            ServerError::new(format!("the document is nested too deep (at most {MAX_NESTING} levels)"), None);
+        return Err(with_code(error, VALIDATION_FAILED));
+    }
     for (name, value) in request.variables.iter() {
         if holds_nul(value) {
             let mut error =
@@ -76,6 +93,69 @@ fn check_document(request: &mut Request) -> Result<(), ServerError> {
         return Err(with_code(error, VALIDATION_FAILED));
     }
     Ok(())
+}
+
+/// The size of a document as a lexer sees it, measured before anything parses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Names, numbers, strings and punctuators (commas, spaces and comments are not tokens);
+    /// counting stops one past the limit it was given.
+    pub tokens: usize,
+    /// The deepest nesting of `{`, `[` and `(`.
+    pub depth: usize,
+}
+
+/// Measures `query` without parsing it, stopping once it has more than `token_limit` tokens.
+pub fn measure(query: &str, token_limit: usize) -> Shape {
+    let bytes = query.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'+');
+    let (mut at, mut tokens, mut depth, mut deepest) = (0, 0, 0_usize, 0);
+    while at < bytes.len() && tokens <= token_limit {
+        match bytes[at] {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                at += 1;
+                continue;
+            }
+            b'#' => {
+                while at < bytes.len() && bytes[at] != b'\n' {
+                    at += 1;
+                }
+                continue;
+            }
+            b'"' if bytes[at..].starts_with(b"\"\"\"") => {
+                at += 3;
+                while at < bytes.len() && !bytes[at..].starts_with(b"\"\"\"") {
+                    at += 1;
+                }
+                at += 3;
+            }
+            b'"' => {
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at += 1;
+            }
+            b'.' if bytes[at..].starts_with(b"...") => at += 3,
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                at += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                at += 1;
+            }
+            b if word(b) => {
+                while at < bytes.len() && word(bytes[at]) {
+                    at += 1;
+                }
+            }
+            _ => at += 1,
+        }
+        tokens += 1;
+    }
+    Shape { tokens, depth: deepest }
 }
 
 fn holds_nul(value: &async_graphql::Value) -> bool {
@@ -163,6 +243,21 @@ mod tests {
         assert_eq!(codes(&format!("{{ {aliases} }}")).await, [format!("\"{VALIDATION_FAILED}\"")]);
         assert_eq!(codes("query($n: Int!) { number(n: $n) }").await, [format!("\"{BAD_USER_INPUT}\"")]);
         assert!(codes("{ number(n: 1) }").await.is_empty());
+    }
+
+    fn exceeds_tokens(query: &str, limit: usize) -> bool {
+        measure(query, limit).tokens > limit
+    }
+
+    #[test]
+    fn tokens_are_counted_as_a_parser_would() {
+        // { a ( b : "x y z" c : 1.5e-3 ) { ... F } }: fifteen.
+        assert!(!exceeds_tokens("{ a(b: \"x y z\", c: 1.5e-3) { ...F } } # many words here", 15));
+        assert!(exceeds_tokens("{ a(b: \"x y z\", c: 1.5e-3) { ...F } }", 14));
+        assert!(!exceeds_tokens("\"\"\" a block\n string \"\"\" x", 2));
+        assert!(exceeds_tokens(&"a ".repeat(MAX_TOKENS + 1), MAX_TOKENS));
+        let shape = measure("{ a(f: { b: [1, { c: \"{{{{\" }] }) { d } }", 100);
+        assert_eq!(shape.depth, 5, "braces inside strings do not count");
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 mod client_address;
+mod document_shape;
 mod subgraph_failures;
 
 use std::path::{Path, PathBuf};
@@ -46,7 +47,8 @@ pub fn run() -> ExitCode {
             router_entrypoint(
                 PluginRegistry::new()
                     .register::<client_address::ClientAddressPlugin>()
-                    .register::<subgraph_failures::SubgraphFailuresPlugin>(),
+                    .register::<subgraph_failures::SubgraphFailuresPlugin>()
+                    .register::<document_shape::DocumentShapePlugin>(),
             )
             .await
         });

@@ -163,3 +163,36 @@ async fn subgraph_http_surface_is_closed_by_default() {
     let registered = http.post(&url).json(&json!({ "query": "{ __typename }" })).send().await.expect("sent");
     assert_eq!(registered.status(), 200, "plain JSON POST works");
 }
+
+/// RELIABILITY G5: ten thousand directives, a megabyte of tokens and ten thousand nested braces
+/// are refused with a code, by the router and by a subgraph reached directly, before any
+/// resolver runs, and quickly.
+#[tokio::test]
+async fn directive_token_and_nesting_floods_are_refused_by_router_and_subgraph() {
+    let stack = TestStack::with_router(CRM).await;
+    let org = stack.register_org("Floods").await;
+    let token = Some(org.token.as_str());
+    let directives = format!("{{ __typename {} }}", "@include(if: true) ".repeat(10_000));
+    let tokens = format!("{{ {} }}", "__typename ".repeat(100_000));
+    let nested = format!("{}{}", "{ __typename ".repeat(10_000), "}".repeat(10_000));
+    let deep_selection = format!(
+        "{}__typename{}",
+        "{ a: __schema { types { fields { type ".repeat(500),
+        " } } } }".repeat(500)
+    );
+    let targets = [stack.router_url(), format!("{}/graphql", stack.subgraph_url("contact"))];
+    for (label, document) in [
+        ("directives", &directives),
+        ("tokens", &tokens),
+        ("nesting", &nested),
+        ("deep selection", &deep_selection),
+    ] {
+        for target in &targets {
+            let started = std::time::Instant::now();
+            let response = stack.post(target, token, document, json!({})).await;
+            let took = started.elapsed();
+            assert_client_error(&format!("{label} at {target}"), response.status, &response.body);
+            assert!(took < std::time::Duration::from_secs(2), "{label} at {target}: answered after {took:?}");
+        }
+    }
+}
