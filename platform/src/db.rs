@@ -101,3 +101,14 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         _ => false,
     }
 }
+
+/// Whether `err` is a statement cancelled by `statement_timeout` (SQLSTATE 57014).
+pub fn is_statement_timeout(err: &DbErr) -> bool {
+    match err {
+        DbErr::Query(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(db)))
+        | DbErr::Exec(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Database(db))) => {
+            db.code().as_deref() == Some("57014")
+        }
+        _ => false,
+    }
+}

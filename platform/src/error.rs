@@ -31,6 +31,8 @@ pub enum ApiError {
     },
     /// A dependency is down; the message says which, in words safe for clients.
     Unavailable(&'static str),
+    /// A statement ran past the statement timeout.
+    TimedOut,
     Internal(anyhow::Error),
 }
 
@@ -45,7 +47,7 @@ impl ApiError {
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::PaymentRequired(_) => "PAYMENT_REQUIRED",
             // Retrying later can work: a client may say so instead of "something broke".
-            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::Unavailable(_) | Self::TimedOut => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -58,6 +60,7 @@ impl ApiError {
             Self::Forbidden(m) | Self::Conflict(m) | Self::PaymentRequired(m) => m.clone(),
             Self::BadInput { message, .. } => message.clone(),
             Self::Unavailable(what) => format!("{what} is unavailable; try again shortly"),
+            Self::TimedOut => "the request took too long; try again, or ask for less".to_owned(),
             Self::RateLimited { limit, retry_after_secs } => {
                 format!("too many {limit}; try again in {retry_after_secs} s")
             }
@@ -91,6 +94,9 @@ impl From<DbErr> for ApiError {
         if crate::db::is_unavailable(&err) {
             tracing::warn!(error = %err, "database unavailable");
             Self::Unavailable("the database")
+        } else if crate::db::is_statement_timeout(&err) {
+            tracing::warn!(error = %err, "statement timed out");
+            Self::TimedOut
         } else {
             Self::Internal(err.into())
         }

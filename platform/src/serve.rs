@@ -25,8 +25,9 @@ use crate::{events, health, telemetry};
 
 /// Largest request body a subgraph reads (the router allows 2 MiB too).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
-/// A request still running after this is cut off; the statement timeout is shorter.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request still running after this is cut off (408): a statement ends by its 10 s timeout
+/// first, so this catches waits outside the database's own clock, such as a stopped server.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Connections every subgraph shares.
 #[derive(Clone)]

@@ -178,3 +178,81 @@ async fn an_exhausted_pool_answers_a_coded_error_within_the_acquire_timeout() {
     drop(held);
     stack.subgraph("contact", Some(&org.token), query, json!({})).await.ok();
 }
+
+/// RELIABILITY G9: a statement past the 10 s statement timeout is cut by PostgreSQL, the caller
+/// gets SERVICE_UNAVAILABLE, and the pooled connection goes back clean: the next transaction
+/// on it (a pool of one) runs normally and nothing of the tenant scope is left on it.
+#[tokio::test]
+async fn a_statement_past_the_timeout_is_cut_and_its_connection_comes_back_clean() {
+    use crm_platform::{ApiError, TenantId, TenantTx};
+    use sea_orm::ConnectionTrait;
+
+    let url = crm_testkit::stack::migrated_database().await;
+    let db = crm_platform::Db::connect(&url, 1).await.expect("a pool of one connection");
+    let tx = TenantTx::begin(&db, TenantId::new()).await.expect("begin");
+    let started = Instant::now();
+    let cut = tx.execute_unprepared("SELECT pg_sleep(30)").await.expect_err("cut off");
+    let took = started.elapsed();
+    assert!((Duration::from_secs(9)..Duration::from_secs(13)).contains(&took), "cut after {took:?}");
+    let error = ApiError::from(cut);
+    assert_eq!(error.code(), "SERVICE_UNAVAILABLE", "{error:?}");
+    drop(tx);
+
+    let row = db
+        .conn()
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT current_setting('search_path') AS path, current_setting('statement_timeout') AS timeout",
+        ))
+        .await
+        .expect("the same connection answers")
+        .expect("a row");
+    let path: String = row.try_get("", "path").expect("path");
+    let timeout: String = row.try_get("", "timeout").expect("timeout");
+    assert_eq!(
+        (path.as_str(), timeout.as_str()),
+        ("pg_catalog", "0"),
+        "the tenant scope ended with its transaction"
+    );
+}
+
+/// RELIABILITY F9: PostgreSQL stopped with SIGSTOP for twice the acquire timeout: requests get
+/// a coded answer within the subgraph's bounds instead of hanging, and once it continues the
+/// API serves again without a restart.
+#[tokio::test]
+async fn a_paused_postgres_costs_bounded_waits_and_recovers_by_itself() {
+    let cluster = PrivatePostgres::start().await;
+    let url = cluster.migrated_database("crm_faults").await;
+    let stack = TestStack::subgraphs_at(&url).await;
+    let org = stack.register_org("Paused database").await;
+    let query = "{ contacts(first: 5) { edges { node { id } } } }";
+    stack.subgraph("contact", Some(&org.token), query, json!({})).await.ok();
+
+    cluster.pause();
+    let started = Instant::now();
+    let paused = stack.subgraph("contact", Some(&org.token), query, json!({})).await;
+    let took = started.elapsed();
+    cluster.resume();
+    // Pooled connections wait on the stopped server until the subgraph's 15 s request timeout
+    // (the router gives up on a subgraph after 5 s); a request never waits longer than that.
+    assert!(took < Duration::from_secs(20), "answered after {took:?}");
+    assert!(
+        paused.status == 408 || paused.error_codes() == ["SERVICE_UNAVAILABLE"],
+        "HTTP {}: {}",
+        paused.status,
+        paused.body
+    );
+    let mut back = false;
+    for _ in 0..50 {
+        if stack.subgraph("contact", Some(&org.token), query, json!({})).await.error_codes().is_empty() {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(back, "serving again once PostgreSQL continues");
+    println!(
+        "PostgreSQL SIGSTOP: a request during the pause answered after {took:?} (HTTP {})",
+        paused.status
+    );
+}

@@ -303,8 +303,11 @@ impl Generator<'_> {
             if definitions.is_empty() { String::new() } else { format!("({})", definitions.join(", ")) };
         let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
         let mut document = format!("{keyword} Fuzz{definitions} {{ {}{args} {selection} }}", field.name);
-        // Now and then, a document cut short or garbled.
-        if self.rng.gen_bool(0.1) {
+        // Now and then, a document cut short, garbled, or buried in nesting.
+        if self.rng.gen_bool(0.02) {
+            let depth = self.rng.gen_range(20..80);
+            document = format!("{}{document}{}", "{ __typename ".repeat(depth), " }".repeat(depth));
+        } else if self.rng.gen_bool(0.1) {
             let cut = self.rng.gen_range(0..document.len().max(1));
             document.truncate(document.floor_char_boundary(cut));
         } else if self.rng.gen_bool(0.05) {
