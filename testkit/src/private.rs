@@ -211,9 +211,9 @@ impl Drop for PrivatePostgres {
     }
 }
 
-/// A child process on a port of its own that a test can kill and start again with the same
-/// arguments (and so the same data folder).
-struct Restartable {
+/// A child process on a port of its own that a test can kill, pause and start again with the
+/// same arguments (and so the same data folder).
+pub struct Restartable {
     program: &'static str,
     args: Vec<String>,
     port: u16,
@@ -221,7 +221,8 @@ struct Restartable {
 }
 
 impl Restartable {
-    async fn start(&mut self) {
+    /// Starts it (again, after [`Self::kill`]) on the same port and data.
+    pub async fn start(&mut self) {
         let child = Command::new(self.program)
             .args(&self.args)
             .stdout(Stdio::null())
@@ -237,12 +238,30 @@ impl Restartable {
         self.child.as_ref().and_then(Child::id).expect("running")
     }
 
-    async fn kill(&mut self) {
+    /// SIGKILL: what it had not written to disk is lost as it would be in a crash.
+    pub async fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.start_kill();
             let _ = child.wait().await;
         }
         wait_for_closed(self.port, self.program).await;
+    }
+
+    /// SIGSTOP: connections stay open and nothing answers.
+    pub fn pause(&self) {
+        signal(self.pid(), "STOP");
+    }
+
+    pub fn resume(&self) {
+        signal(self.pid(), "CONT");
+    }
+}
+
+impl Drop for Restartable {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
     }
 }
 
@@ -273,24 +292,6 @@ impl PrivateNats {
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.process.port)
     }
-
-    /// SIGKILL; what JetStream had not written to disk is lost as it would be in a crash.
-    pub async fn kill(&mut self) {
-        self.process.kill().await;
-    }
-
-    /// Starts it again on the same port and store.
-    pub async fn restart(&mut self) {
-        self.process.start().await;
-    }
-
-    pub fn pause(&self) {
-        signal(self.process.pid(), "STOP");
-    }
-
-    pub fn resume(&self) {
-        signal(self.process.pid(), "CONT");
-    }
 }
 
 impl Drop for PrivateNats {
@@ -299,6 +300,20 @@ impl Drop for PrivateNats {
             let _ = child.start_kill();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Killed, paused and restarted as its process.
+impl std::ops::Deref for PrivateNats {
+    type Target = Restartable;
+    fn deref(&self) -> &Restartable {
+        &self.process
+    }
+}
+
+impl std::ops::DerefMut for PrivateNats {
+    fn deref_mut(&mut self) -> &mut Restartable {
+        &mut self.process
     }
 }
 
@@ -321,21 +336,18 @@ impl PrivateRedis {
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.process.port)
     }
+}
 
-    pub async fn kill(&mut self) {
-        self.process.kill().await;
+/// Killed, paused and restarted as its process.
+impl std::ops::Deref for PrivateRedis {
+    type Target = Restartable;
+    fn deref(&self) -> &Restartable {
+        &self.process
     }
+}
 
-    pub async fn restart(&mut self) {
-        self.process.start().await;
-    }
-
-    /// SIGSTOP: connections stay open and nothing answers.
-    pub fn pause(&self) {
-        signal(self.process.pid(), "STOP");
-    }
-
-    pub fn resume(&self) {
-        signal(self.process.pid(), "CONT");
+impl std::ops::DerefMut for PrivateRedis {
+    fn deref_mut(&mut self) -> &mut Restartable {
+        &mut self.process
     }
 }

@@ -51,14 +51,14 @@ async fn health_is_degraded_without_nats_and_not_ready_without_redis() {
     let body = wait_for(&http, &base, "degraded").await;
     assert_eq!(health(&http, &base).await.0, 200, "writes go on: still ready");
     assert_eq!(body["external_services"]["nats"]["healthy"], false);
-    nats.restart().await;
+    nats.start().await;
     wait_for(&http, &base, "healthy").await;
 
     redis.kill().await;
     let (status, body) = health(&http, &base).await;
     assert_eq!((status, body["status"].as_str()), (503, Some("unhealthy")), "{body}");
     assert_eq!(body["external_services"]["redis"]["healthy"], false);
-    redis.restart().await;
+    redis.start().await;
     wait_for(&http, &base, "healthy").await;
 
     redis.pause();

@@ -51,7 +51,7 @@ async fn nats_down_while_writes_go_on_loses_and_doubles_nothing() {
         "the oldest pending event is {age:?} old after {outage:?}"
     );
 
-    rig.nats.restart().await;
+    rig.nats.start().await;
     late_tx.commit().await.expect("the late transaction commits");
     let runs = rig.wait_for_runs(written as usize + 1, Duration::from_secs(120)).await;
     let recovered = started.elapsed() - outage;
@@ -99,7 +99,7 @@ async fn nats_killed_mid_stream_loses_no_committed_event() {
     rig.wait_for_runs(300, Duration::from_secs(30)).await;
     rig.nats.kill().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    rig.nats.restart().await;
+    rig.nats.start().await;
     writer.await.expect("every write committed");
 
     let runs = rig.wait_for_runs(total as usize, Duration::from_secs(120)).await;

@@ -192,7 +192,8 @@ async fn directive_token_and_nesting_floods_are_refused_by_router_and_subgraph()
             let response = stack.post(target, token, document, json!({})).await;
             let took = started.elapsed();
             assert_client_error(&format!("{label} at {target}"), response.status, &response.body);
-            assert!(took < std::time::Duration::from_secs(2), "{label} at {target}: answered after {took:?}");
+            // Refused before any work: in milliseconds, even on a loaded machine well within 5 s.
+            assert!(took < std::time::Duration::from_secs(5), "{label} at {target}: answered after {took:?}");
         }
     }
 }

@@ -119,34 +119,13 @@ impl WebhookDelivery {
         self.0.delivered_at
     }
     /// Every attempt, first to last.
-    async fn attempt_log(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<WebhookAttempt>> {
+    async fn attempt_log(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attempt>> {
         let caller = Caller::of(ctx)?;
         caller.require(Role::Admin)?;
         let tx = caller.tx().await?;
         let attempts = webhooks::attempts(&tx, &[self.0.id]).await?;
         tx.commit().await?;
-        Ok(attempts.into_iter().map(WebhookAttempt).collect())
-    }
-}
-
-pub struct WebhookAttempt(Attempt);
-
-#[Object]
-impl WebhookAttempt {
-    async fn attempt(&self) -> i32 {
-        self.0.attempt
-    }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
-    }
-    async fn response_code(&self) -> Option<i32> {
-        self.0.response_code
-    }
-    async fn latency_ms(&self) -> Option<i32> {
-        self.0.latency_ms
-    }
-    async fn error(&self) -> Option<&str> {
-        self.0.error.as_deref()
+        Ok(attempts)
     }
 }
 

@@ -263,13 +263,19 @@ pub struct Delivery {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Debug, FromQueryResult)]
+/// One attempt at a delivery, as the log shows it.
+#[derive(Clone, Debug, FromQueryResult, async_graphql::SimpleObject)]
+#[graphql(name = "WebhookAttempt")]
 pub struct Attempt {
+    #[graphql(skip)]
     pub delivery_id: Uuid,
+    /// 1 for the first.
     pub attempt: i32,
     pub at: DateTime<Utc>,
+    /// The HTTP status that came back (null when none did).
     pub response_code: Option<i32>,
     pub latency_ms: Option<i32>,
+    /// Why it did not succeed.
     pub error: Option<String>,
 }
 
