@@ -251,9 +251,10 @@ where
         return (StatusCode::BAD_REQUEST, message).into_response();
     }
     let client = client_address(&endpoint.services, peer, &headers);
-    upgrade
-        .protocols([websocket::PROTOCOL])
-        .on_upgrade(move |socket| websocket::serve(socket, endpoint.schema, endpoint.services, client))
+    upgrade.protocols([websocket::PROTOCOL]).on_upgrade(move |socket| {
+        let sockets = endpoint.services.sockets.clone();
+        sockets.track_future(websocket::serve(socket, endpoint.schema, endpoint.services, client))
+    })
 }
 
 /// The router forwards the client's `Authorization` header into `connection_init`; clients

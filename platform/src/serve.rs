@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::serve::{ListenerExt, TapIo};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -23,6 +24,8 @@ use crate::kv::Kv;
 use crate::sessions::SessionStore;
 use crate::{events, health, telemetry};
 
+/// How long a stopping process waits for its websockets to send their close frames.
+const SOCKET_CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// Largest request body a subgraph reads (the router allows 2 MiB too).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// A request still running after this is cut off (408): a statement ends by its 10 s timeout
@@ -40,6 +43,10 @@ pub struct Services {
     /// The shared Redis connection, for anything else kept in Redis (login throttling, caches).
     pub kv: Arc<Kv>,
     pub verifier: Arc<JwtVerifier>,
+    /// Fires when the process is told to stop: open websockets close with 1001 then.
+    pub shutdown: CancellationToken,
+    /// The open websockets, so a stopping process waits for their close frames to go out.
+    pub sockets: TaskTracker,
 }
 
 impl Services {
@@ -65,7 +72,17 @@ impl Services {
         let sessions = Arc::new(SessionStore::new(Kv::new(redis.clone())));
         let kv = Arc::new(Kv::new(redis.clone()));
         let verifier = Arc::new(JwtVerifier::new(config.jwt.clone()));
-        Ok(Self { config: Arc::new(config), db, nats, redis, sessions, kv, verifier })
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            nats,
+            redis,
+            sessions,
+            kv,
+            verifier,
+            shutdown: CancellationToken::new(),
+            sockets: TaskTracker::new(),
+        })
     }
 }
 
@@ -194,7 +211,7 @@ pub async fn run_with(
     services: Services,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let shutdown = CancellationToken::new();
+    let shutdown = services.shutdown.clone();
     let mut tasks = tokio::task::JoinSet::new();
     let single = subgraphs.len() == 1;
     for subgraph in subgraphs {
@@ -232,6 +249,9 @@ pub async fn run_with(
     tracing::info!("shutting down");
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
+    // Upgraded sockets outlive the servers' graceful shutdown: give their close frames time.
+    services.sockets.close();
+    let _ = tokio::time::timeout(SOCKET_CLOSE_GRACE, services.sockets.wait()).await;
     let _ = relay.await;
     for task in background {
         let _ = task.await;

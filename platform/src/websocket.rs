@@ -2,7 +2,7 @@
 //! a `connection_init` deadline (4408), the token's `exp` and the session enforced while the
 //! socket is open (4403), duplicate subscription ids refused (4409), a cap on subscriptions per
 //! socket (the one over it gets an `error`, the socket stays), and a send timeout so a client
-//! that stops reading cannot pin memory.
+//! that stops reading cannot pin memory. A stopping server closes every socket with 1001.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -119,6 +119,7 @@ pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Servic
                 None => break,
             },
             Some(refusal) = refused.recv() => refusal,
+            () = services.shutdown.cancelled() => close(1001, "The server is stopping; reconnect"),
             () = sleep_until(init_deadline), if !acked => close(4408, "Connection initialisation timeout"),
             () = sleep_until(expiry), if current.is_some() => {
                 close(4403, "Token expired; reconnect with a fresh token")

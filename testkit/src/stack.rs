@@ -211,7 +211,7 @@ impl TestStack {
         let relay_db = Db::connect(&config.database_url, 2).await.expect("relay pool");
         let services = Services::with_db(config, db.clone()).await.expect("services");
 
-        let shutdown = CancellationToken::new();
+        let shutdown = services.shutdown.clone();
         let mut subgraph_urls = HashMap::new();
         for (subgraph, listener) in listeners {
             let port = listener.local_addr().expect("addr").port();

@@ -16,11 +16,11 @@ use crate::stack::TestStack;
 /// Loopback only: the test receivers run there.
 pub const ALLOWED_NETWORKS: &str = "127.0.0.0/8,::1";
 
-/// Settings for tests: loopback allowed, 2 s per attempt, retries a fifth of a second apart.
+/// Settings for tests: loopback allowed, 5 s per attempt, retries a fifth of a second apart.
 pub fn test_settings() -> WebhookSettings {
     WebhookSettings {
         allowed_networks: ALLOWED_NETWORKS.parse().expect("networks"),
-        timeout: Duration::from_secs(2),
+        timeout: Duration::from_secs(5),
         first_retry: Duration::from_millis(200),
         ..WebhookSettings::default()
     }

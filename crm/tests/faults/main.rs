@@ -9,4 +9,5 @@ mod health;
 mod nats_outage;
 mod postgres;
 mod relay_crash;
+mod sigterm;
 mod subgraphs;

@@ -114,8 +114,9 @@ async fn a_hanging_endpoint_delays_no_other_endpoint_or_organization() {
     assert_eq!(arrived.len(), 1);
     // Times as the receiver saw them, so a loaded machine cannot fake a pass or a failure: the
     // other organization's delivery arrived while the first attempts at the hanging endpoint
-    // were still hanging (each waits out the 2 s timeout), and at most four of those were in
-    // flight together.
+    // were still hanging (each waits out the attempt timeout), and at most four of those were
+    // in flight together.
+    let timeout = crm_testkit::webhooks::test_settings().timeout.as_secs_f64();
     let fast_at = arrived[0]["at"].as_f64().expect("time");
     let hanging = receiver.wait_for("/hang/slow", 1).await;
     let first_hang = hanging.iter().filter_map(|r| r["at"].as_f64()).fold(f64::MAX, f64::min);

@@ -1,8 +1,10 @@
 //! The deliverers: every communication replica runs a few workers that lease due jobs from
 //! `crm.webhook_jobs` and make one attempt each.
 //!
-//! - A job is leased only when no earlier job of the same endpoint and record waits, so an
-//!   endpoint sees each record's events in order, and only while fewer than
+//! - A job is leased only when no job of the same endpoint and record with an earlier event
+//!   waits, so an endpoint sees each record's events in the order they happened (a new event's
+//!   delivery waits [`SETTLE`] for earlier ones fanned out by another replica), and only while
+//!   fewer than
 //!   [`PER_ENDPOINT`] attempts to that endpoint are in flight, so a slow endpoint holds a few
 //!   workers, never all of them, and other endpoints and organizations keep being served.
 //! - The attempt is counted (committed) before the request goes out: a deliverer that dies
@@ -40,22 +42,30 @@ const LEASE: Duration = Duration::from_secs(90);
 const IDLE_POLL: Duration = Duration::from_millis(250);
 /// The longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(2 * 3600);
+/// How long a new event's delivery waits after the event: replicas fan events out side by side,
+/// so an earlier event about the same record may be a moment behind; it gets this long to be
+/// queued and go first.
+pub const SETTLE: Duration = Duration::from_secs(1);
 /// How much of a response body is read (and then dropped): enough to keep the connection
 /// honest, never a receiver's whole answer.
 const BODY_CAP: usize = 16 * 1024;
 
-/// Queues an attempt of `delivery` now (or again now, for a replay).
+/// Queues an attempt of `delivery`, the delivery of an event of `event_at`: at once for a
+/// replay, and for a new event once [`SETTLE`] has passed since it happened.
 pub async fn schedule(
     tx: &TenantTx,
     webhook: WebhookId,
     delivery: Uuid,
     ordering_key: &str,
+    event_at: DateTime<Utc>,
 ) -> ApiResult<()> {
     let mut sql = Sql::new(
-        "INSERT INTO crm.webhook_jobs (delivery_id, tenant_id, webhook_id, ordering_key, due_at) VALUES (",
+        "INSERT INTO crm.webhook_jobs (delivery_id, tenant_id, webhook_id, ordering_key, event_at, due_at) VALUES (",
     );
     sql.bind(delivery).push(", ").bind(tx.tenant().0).push(", ").bind(webhook.0).push(", ");
-    sql.bind(ordering_key.to_owned()).push(", now()) ON CONFLICT (delivery_id) DO UPDATE SET due_at = now()");
+    sql.bind(ordering_key.to_owned()).push(", ").bind(event_at).push(", greatest(now(), ");
+    sql.bind(event_at + chrono::Duration::from_std(SETTLE).unwrap_or_default());
+    sql.push(")) ON CONFLICT (delivery_id) DO UPDATE SET due_at = now()");
     tx.execute(sql.statement()).await?;
     Ok(())
 }
@@ -181,11 +191,12 @@ impl Deliverer {
             "SELECT j.delivery_id, j.tenant_id, j.webhook_id FROM crm.webhook_jobs j
              WHERE j.due_at <= now() AND (j.lease_until IS NULL OR j.lease_until < now())
                AND NOT EXISTS (SELECT 1 FROM crm.webhook_jobs e
-                   WHERE e.webhook_id = j.webhook_id AND e.ordering_key = j.ordering_key AND e.seq < j.seq)
+                   WHERE e.webhook_id = j.webhook_id AND e.ordering_key = j.ordering_key
+                     AND (e.event_at, e.delivery_id) < (j.event_at, j.delivery_id))
                AND (SELECT count(*) FROM crm.webhook_jobs b
                    WHERE b.webhook_id = j.webhook_id AND b.lease_until >= now()) < ",
         );
-        sql.bind(PER_ENDPOINT).push(" ORDER BY j.due_at, j.seq LIMIT 1 FOR UPDATE OF j SKIP LOCKED");
+        sql.bind(PER_ENDPOINT).push(" ORDER BY j.due_at, j.event_at LIMIT 1 FOR UPDATE OF j SKIP LOCKED");
         let Some(row) = txn.query_one(sql.statement()).await? else { return Ok(None) };
         let delivery: Uuid = row.try_get("", "delivery_id")?;
         let tenant: Uuid = row.try_get("", "tenant_id")?;

@@ -55,7 +55,7 @@ fn fan_out<'a>(tx: &'a TenantTx, event: &'a Envelope) -> BoxFuture<'a, anyhow::R
             let inserted = tx.query_one(sql.statement()).await?;
             if let Some(row) = inserted {
                 let id: Uuid = row.try_get("", "id")?;
-                deliver::schedule(tx, WebhookId(webhook.id), id, &key)
+                deliver::schedule(tx, WebhookId(webhook.id), id, &key, event.timestamp)
                     .await
                     .map_err(|err| anyhow::anyhow!("scheduling a webhook delivery: {err:?}"))?;
             }

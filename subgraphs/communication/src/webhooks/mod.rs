@@ -357,7 +357,7 @@ pub async fn replay(
     let mut replayed = Replayed::find_by_statement(sql.statement()).all(&**tx).await?;
     replayed.sort_by_key(|delivery| (delivery.created_at, delivery.id));
     for delivery in &replayed {
-        deliver::schedule(tx, webhook, delivery.id, &delivery.ordering_key).await?;
+        deliver::schedule(tx, webhook, delivery.id, &delivery.ordering_key, delivery.created_at).await?;
     }
     Ok(replayed.len() as i64)
 }
