@@ -17,6 +17,7 @@ export const router = createRouter({
     { path: '/companies/:id', component: () => import('./views/CompanyPage.vue'), props: true },
     { path: '/settings', component: () => import('./views/Settings.vue') },
     { path: '/templates', component: () => import('./views/Templates.vue') },
+    { path: '/webhooks', component: () => import('./views/Webhooks.vue') },
     { path: '/tasks', component: () => import('./views/Tasks.vue') },
     { path: '/analytics', component: () => import('./views/Analytics.vue') },
     { path: '/import', component: () => import('./views/Import.vue') },

@@ -73,6 +73,14 @@ type Documents = {
     "\n  query Templates {\n    emailTemplates {\n      id\n      name\n      subject\n      text\n      html\n    }\n    emailTemplateVariables\n  }\n": typeof types.TemplatesDocument,
     "\n  mutation CreateTemplate($input: CreateEmailTemplateInput!) {\n    createEmailTemplate(input: $input) {\n      id\n    }\n  }\n": typeof types.CreateTemplateDocument,
     "\n  mutation UpdateTemplate($id: ID!, $input: UpdateEmailTemplateInput!) {\n    updateEmailTemplate(id: $id, input: $input) {\n      id\n    }\n  }\n": typeof types.UpdateTemplateDocument,
+    "\n  query Webhooks {\n    webhooks {\n      id\n      url\n      events\n      description\n      enabled\n      disabledReason\n      failingSince\n    }\n  }\n": typeof types.WebhooksDocument,
+    "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n      }\n    }\n  }\n": typeof types.CreateWebhookDocument,
+    "\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, input: { enabled: $enabled }) {\n      id\n      enabled\n    }\n  }\n": typeof types.SetWebhookEnabledDocument,
+    "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id) {\n      id\n    }\n  }\n": typeof types.DeleteWebhookDocument,
+    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n    }\n  }\n": typeof types.RotateWebhookSecretDocument,
+    "\n  mutation TestWebhook($id: ID!) {\n    testWebhook(id: $id) {\n      status\n      responseCode\n      error\n      latencyMs\n    }\n  }\n": typeof types.TestWebhookDocument,
+    "\n  query WebhookDeliveries($webhookId: ID!) {\n    webhookDeliveries(webhookId: $webhookId, first: 50) {\n      edges {\n        node {\n          id\n          eventType\n          status\n          attempts\n          responseCode\n          latencyMs\n          error\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
+    "\n  mutation ReplayWebhookDeliveries($webhookId: ID!, $from: DateTime!) {\n    replayWebhookDeliveries(webhookId: $webhookId, from: $from)\n  }\n": typeof types.ReplayWebhookDeliveriesDocument,
 };
 const documents: Documents = {
     "mutation Logout { logout }": types.LogoutDocument,
@@ -134,6 +142,14 @@ const documents: Documents = {
     "\n  query Templates {\n    emailTemplates {\n      id\n      name\n      subject\n      text\n      html\n    }\n    emailTemplateVariables\n  }\n": types.TemplatesDocument,
     "\n  mutation CreateTemplate($input: CreateEmailTemplateInput!) {\n    createEmailTemplate(input: $input) {\n      id\n    }\n  }\n": types.CreateTemplateDocument,
     "\n  mutation UpdateTemplate($id: ID!, $input: UpdateEmailTemplateInput!) {\n    updateEmailTemplate(id: $id, input: $input) {\n      id\n    }\n  }\n": types.UpdateTemplateDocument,
+    "\n  query Webhooks {\n    webhooks {\n      id\n      url\n      events\n      description\n      enabled\n      disabledReason\n      failingSince\n    }\n  }\n": types.WebhooksDocument,
+    "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n      }\n    }\n  }\n": types.CreateWebhookDocument,
+    "\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, input: { enabled: $enabled }) {\n      id\n      enabled\n    }\n  }\n": types.SetWebhookEnabledDocument,
+    "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id) {\n      id\n    }\n  }\n": types.DeleteWebhookDocument,
+    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n    }\n  }\n": types.RotateWebhookSecretDocument,
+    "\n  mutation TestWebhook($id: ID!) {\n    testWebhook(id: $id) {\n      status\n      responseCode\n      error\n      latencyMs\n    }\n  }\n": types.TestWebhookDocument,
+    "\n  query WebhookDeliveries($webhookId: ID!) {\n    webhookDeliveries(webhookId: $webhookId, first: 50) {\n      edges {\n        node {\n          id\n          eventType\n          status\n          attempts\n          responseCode\n          latencyMs\n          error\n          createdAt\n        }\n      }\n    }\n  }\n": types.WebhookDeliveriesDocument,
+    "\n  mutation ReplayWebhookDeliveries($webhookId: ID!, $from: DateTime!) {\n    replayWebhookDeliveries(webhookId: $webhookId, from: $from)\n  }\n": types.ReplayWebhookDeliveriesDocument,
 };
 
 /**
@@ -386,6 +402,38 @@ export function graphql(source: "\n  mutation CreateTemplate($input: CreateEmail
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UpdateTemplate($id: ID!, $input: UpdateEmailTemplateInput!) {\n    updateEmailTemplate(id: $id, input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateTemplate($id: ID!, $input: UpdateEmailTemplateInput!) {\n    updateEmailTemplate(id: $id, input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Webhooks {\n    webhooks {\n      id\n      url\n      events\n      description\n      enabled\n      disabledReason\n      failingSince\n    }\n  }\n"): (typeof documents)["\n  query Webhooks {\n    webhooks {\n      id\n      url\n      events\n      description\n      enabled\n      disabledReason\n      failingSince\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateWebhook($input: CreateWebhookInput!) {\n    createWebhook(input: $input) {\n      secret\n      webhook {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, input: { enabled: $enabled }) {\n      id\n      enabled\n    }\n  }\n"): (typeof documents)["\n  mutation SetWebhookEnabled($id: ID!, $enabled: Boolean!) {\n    updateWebhook(id: $id, input: { enabled: $enabled }) {\n      id\n      enabled\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n    }\n  }\n"): (typeof documents)["\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) {\n      secret\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TestWebhook($id: ID!) {\n    testWebhook(id: $id) {\n      status\n      responseCode\n      error\n      latencyMs\n    }\n  }\n"): (typeof documents)["\n  mutation TestWebhook($id: ID!) {\n    testWebhook(id: $id) {\n      status\n      responseCode\n      error\n      latencyMs\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebhookDeliveries($webhookId: ID!) {\n    webhookDeliveries(webhookId: $webhookId, first: 50) {\n      edges {\n        node {\n          id\n          eventType\n          status\n          attempts\n          responseCode\n          latencyMs\n          error\n          createdAt\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query WebhookDeliveries($webhookId: ID!) {\n    webhookDeliveries(webhookId: $webhookId, first: 50) {\n      edges {\n        node {\n          id\n          eventType\n          status\n          attempts\n          responseCode\n          latencyMs\n          error\n          createdAt\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReplayWebhookDeliveries($webhookId: ID!, $from: DateTime!) {\n    replayWebhookDeliveries(webhookId: $webhookId, from: $from)\n  }\n"): (typeof documents)["\n  mutation ReplayWebhookDeliveries($webhookId: ID!, $from: DateTime!) {\n    replayWebhookDeliveries(webhookId: $webhookId, from: $from)\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

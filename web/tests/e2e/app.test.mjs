@@ -3,6 +3,8 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
+import { createHmac } from 'node:crypto'
+import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { ORIGIN, SHOTS, gql, invitationLink, organization, resetLink, signIn, startProduct } from './harness.mjs'
 
@@ -429,5 +431,59 @@ test('a forgotten password is reset from the mailed link, and one person switche
   await page.locator('[data-test=live]', { hasText: 'live' }).waitFor()
   await page.getByRole('link', { name: 'Settings' }).click()
   await page.getByRole('heading', { name: `Organization (${second})` }).waitFor()
+  await context.close()
+})
+
+test('an admin adds a webhook, sees its secret once, sends a test, and finds a signed delivery in the log', async () => {
+  // A receiver on loopback that keeps what it got.
+  const received = []
+  const receiver = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk) => (body += chunk))
+    request.on('end', () => {
+      received.push({ headers: request.headers, body })
+      response.writeHead(200).end('ok')
+    })
+  })
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${receiver.address().port}/hook`
+  const org = await organization('Hooked')
+  const context = await product.browser.newContext()
+  const page = await context.newPage()
+  await signIn(page, org)
+  await page.getByRole('link', { name: 'Webhooks' }).click()
+  await page.getByLabel('Endpoint URL').fill('http://169.254.169.254/latest')
+  await page.getByRole('button', { name: 'Add webhook' }).click()
+  await page.locator('[data-test=error-url]', { hasText: 'not a public address' }).waitFor()
+  await page.getByLabel('Endpoint URL').fill(url)
+  await page.getByLabel(/^Events/).fill('contact.*')
+  await page.getByRole('button', { name: 'Add webhook' }).click()
+  const secret = (await page.locator('[data-test=secret] code').textContent()).trim()
+  assert.match(secret, /^whsec_/)
+  const entry = page.locator(`[data-webhook="${url}"]`)
+  await entry.getByRole('button', { name: 'Send test' }).click()
+  await page.locator('[data-test=notice]', { hasText: 'Test succeeded: HTTP 200' }).waitFor()
+
+  await gql('mutation { createContact(input: { firstName: "Hooked" }) { id } }', {}, org.token)
+  await entry.getByRole('button', { name: 'Deliveries' }).click()
+  const row = entry.locator('tr[data-event="contact.created"]')
+  for (let i = 0; i < 50 && !(await row.filter({ hasText: 'SUCCEEDED' }).count()); i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    await entry.getByRole('button', { name: 'Deliveries' }).click()
+    await entry.getByRole('button', { name: 'Deliveries' }).click()
+  }
+  await row.filter({ hasText: 'SUCCEEDED' }).waitFor()
+  await page.screenshot({ path: join(SHOTS, 'webhooks.png'), fullPage: true })
+
+  // Every delivery is signed with the secret the page showed.
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64')
+  assert.equal(received.length, 2, 'the test and the contact')
+  for (const { headers, body } of received) {
+    const signed = `${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`
+    const expected = `v1,${createHmac('sha256', key).update(signed).digest('base64')}`
+    assert.equal(headers['webhook-signature'], expected)
+  }
+  assert.deepEqual(received.map((r) => JSON.parse(r.body).type), ['webhook.test', 'contact.created'])
+  receiver.close()
   await context.close()
 })

@@ -31,6 +31,8 @@ export async function startProduct() {
       MAIL_DIR: mail,
       LOG_LEVEL: 'warn',
       APP_BASE_URL: ORIGIN,
+      // The webhook test's receiver listens on loopback.
+      WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
