@@ -6,6 +6,7 @@ Paths choose how it answers:
   /ok/...              200
   /flaky/N/...         500 for the first N requests on this exact path, then 200
   /hang/...            reads the request, then waits 60 s before answering
+  /hang-once/...       the first request on the path hangs 60 s, later ones get 200
   /gone/...            410
   /redirect/...        302 to the cloud metadata address (must never be followed)
   /slow-body/...       200, then a 10 MB body 4 KiB every 100 ms (must not be read in full)
@@ -86,6 +87,9 @@ class Handler(BaseHTTPRequestHandler):
         kind = parts[0]
         if kind == "flaky" and count <= int(parts[1]):
             return self._reply(500, b"not yet")
+        if kind == "hang-once" and count == 1:
+            time.sleep(60)
+            return self._reply(200)
         if kind == "hang":
             time.sleep(60)
             return self._reply(200)

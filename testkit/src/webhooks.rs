@@ -31,6 +31,11 @@ impl TestStack {
     pub fn start_webhooks(&self) {
         let deliverer = Deliverer::new(self.db.clone(), &test_settings()).expect("webhook client");
         tokio::spawn(deliverer.run(self.shutdown.clone()));
+        self.start_webhook_fan_out();
+    }
+
+    /// Runs only the fan-out consumer: deliveries are queued, and the test runs deliverers.
+    pub fn start_webhook_fan_out(&self) {
         let consumer = crm_platform::consumer::run(
             self.db.clone(),
             self.services.nats.clone(),
@@ -81,8 +86,14 @@ impl Receiver {
 
     /// The requests on paths starting with `prefix`, once at least `count` have arrived (or 20 s).
     pub async fn wait_for(&self, prefix: &str, count: usize) -> Vec<Value> {
+        self.wait_for_within(prefix, count, Duration::from_secs(20)).await
+    }
+
+    /// Like [`Receiver::wait_for`], waiting at most `limit`.
+    pub async fn wait_for_within(&self, prefix: &str, count: usize, limit: Duration) -> Vec<Value> {
         let mut matching = Vec::new();
-        for _ in 0..200 {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
             matching = self
                 .received()
                 .await

@@ -11,3 +11,4 @@ mod postgres;
 mod relay_crash;
 mod sigterm;
 mod subgraphs;
+mod webhook_crash;

@@ -113,3 +113,42 @@ async fn nats_killed_mid_stream_loses_no_committed_event() {
     assert_eq!(doubled, 0, "none handled twice");
     rig.finish().await;
 }
+
+/// RELIABILITY F9 for NATS: nats-server stopped with SIGSTOP for 12 s while writes go on
+/// (publishes wait on a server that neither answers nor closes), then continued: the relay's
+/// acknowledgement timeouts fire instead of hanging, and every event arrives once afterwards.
+#[tokio::test]
+async fn a_paused_nats_delays_events_and_loses_none() {
+    let rig = Rig::start("nats_pause").await;
+    let _relay = rig.run_relay();
+    let _consumer = rig.run_consumer(RECORDER);
+    let mut written = 0_i64;
+    for _ in 0..5 {
+        written += 1;
+        rig.write(written).await;
+    }
+    rig.wait_for_runs(5, Duration::from_secs(30)).await;
+
+    rig.nats.pause();
+    let paused = Instant::now();
+    while paused.elapsed() < Duration::from_secs(12) {
+        written += 1;
+        rig.write(written).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let backlog = rig.backlog().await;
+    rig.nats.resume();
+    assert!(backlog.pending > 0, "events waited in the outbox while NATS was stopped");
+
+    let runs = rig.wait_for_runs(written as usize, Duration::from_secs(90)).await;
+    let missing = written as usize - runs.len();
+    let doubled = runs.iter().filter(|(_, count)| *count > 1).count();
+    println!(
+        "NATS SIGSTOP 12 s: {written} events written, {} consumed, {missing} missing, {doubled} twice, \
+         all in {:?} after it continued",
+        runs.len(),
+        paused.elapsed() - Duration::from_secs(12)
+    );
+    assert_eq!((missing, doubled), (0, 0));
+    rig.finish().await;
+}

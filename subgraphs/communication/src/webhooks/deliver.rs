@@ -8,8 +8,9 @@
 //!   [`PER_ENDPOINT`] attempts to that endpoint are in flight, so a slow endpoint holds a few
 //!   workers, never all of them, and other endpoints and organizations keep being served.
 //! - The attempt is counted (committed) before the request goes out: a deliverer that dies
-//!   mid-attempt leaves a lease that runs out, and the next attempt re-sends the same message
-//!   (same `webhook-id`, which receivers deduplicate on).
+//!   mid-attempt leaves a lease that runs out (twice the attempt timeout and a few seconds), and
+//!   the next attempt re-sends the same message (same `webhook-id`, which receivers deduplicate
+//!   on).
 //! - 2xx: SUCCEEDED. 410: FAILED and the webhook disabled. Other 4xx (except 408 and 429),
 //!   and addresses webhooks may not reach: FAILED at once. 5xx, 408, 429, timeouts and
 //!   connection errors: retried with growing waits (±20%) until a day has passed, then FAILED.
@@ -37,8 +38,10 @@ use super::{Delivery, Webhook, WebhookDeliveryId, WebhookId, signing};
 const WORKERS: usize = 8;
 /// Attempts to one endpoint in flight at once, across replicas.
 pub const PER_ENDPOINT: i64 = 4;
-/// How long a worker holds a job: longer than any attempt (the timeout is at most 60 s).
-const LEASE: Duration = Duration::from_secs(90);
+/// What a worker's lease on a job adds to the attempt timeout (which bounds the whole request,
+/// body included), for the database writes around it. A worker that died mid-attempt lets the
+/// job go after twice the timeout plus this.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 const IDLE_POLL: Duration = Duration::from_millis(250);
 /// The longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(2 * 3600);
@@ -215,7 +218,8 @@ impl Deliverer {
             return Ok(None);
         }
         let mut lease = Sql::new("UPDATE crm.webhook_jobs SET lease_until = now() + make_interval(secs => ");
-        lease.bind(LEASE.as_secs_f64()).push(") WHERE delivery_id = ").bind(delivery);
+        let lease_for = self.settings.timeout * 2 + LEASE_MARGIN;
+        lease.bind(lease_for.as_secs_f64()).push(") WHERE delivery_id = ").bind(delivery);
         txn.execute(lease.statement()).await?;
         txn.commit().await?;
         Ok(Some((TenantId(tenant), delivery)))

@@ -1,0 +1,68 @@
+//! RELIABILITY W4: a webhook deliverer dies in the middle of an attempt (its task is dropped
+//! while the endpoint holds the request). Its lease runs out, another deliverer sends the same
+//! message again, with the same `webhook-id`, and the delivery ends SUCCEEDED after two
+//! attempts: at least once, never lost.
+
+use std::time::{Duration, Instant};
+
+use crm_communication::webhooks::deliver::Deliverer;
+use crm_testkit::webhooks::{Receiver, test_settings};
+use crm_testkit::{PrivateDatabase, TestStack};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_deliverer_that_dies_mid_attempt_leaves_the_delivery_to_another() {
+    let database = PrivateDatabase::create("webhook_crash").await;
+    let stack = TestStack::subgraphs_on(&database).await;
+    stack.start_webhook_fan_out();
+    let receiver = Receiver::start().await;
+    let org = stack.register_org("Crashing deliverer").await;
+    let create = "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret webhook { id } } }";
+    let input = json!({ "i": { "url": format!("{}/hang-once/crash", receiver.base), "events": ["contact.created"] } });
+    let created = stack.subgraph("communication", Some(&org.token), create, input).await;
+    let created = created.ok()["createWebhook"].clone();
+    receiver.set_secret("/hang-once/crash", created["secret"].as_str().expect("secret")).await;
+    stack.create_contact(&org, "Crash", None).await;
+
+    // The first deliverer takes the job and is dropped while the endpoint holds its request.
+    let first = Deliverer::new(stack.db.clone(), &test_settings()).expect("client");
+    let dying = tokio::spawn(async move {
+        loop {
+            if first.next().await.unwrap_or(false) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    assert_eq!(receiver.wait_for("/hang-once/crash", 1).await.len(), 1);
+    dying.abort();
+    let died = Instant::now();
+
+    // Another one waits out the lease (twice the 5 s timeout, and 5 s) and sends it again.
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let second = Deliverer::new(stack.db.clone(), &test_settings()).expect("client");
+    tokio::spawn(second.run(shutdown.clone()));
+    let requests = receiver.wait_for_within("/hang-once/crash", 2, Duration::from_secs(40)).await;
+    let again_after = died.elapsed();
+    assert_eq!(requests.len(), 2, "sent again after the lease ran out");
+    assert_eq!(requests[0]["webhook_id"], requests[1]["webhook_id"], "the same message");
+    assert!(requests.iter().all(|r| r["verified"] == true));
+    assert!(again_after >= Duration::from_secs(10), "not before the lease ran out: {again_after:?}");
+
+    let log = "query($w: ID!) { webhookDeliveries(webhookId: $w) { edges { node { status attempts } } } }";
+    let webhook = created["webhook"]["id"].as_str().expect("id");
+    let mut node = serde_json::Value::Null;
+    for _ in 0..50 {
+        let response = stack.subgraph("communication", Some(&org.token), log, json!({ "w": webhook })).await;
+        node = response.ok()["webhookDeliveries"]["edges"][0]["node"].clone();
+        if node["status"] == "SUCCEEDED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(node, json!({ "status": "SUCCEEDED", "attempts": 2 }));
+    println!("webhook deliverer died mid-attempt: sent again {again_after:?} later with the same webhook-id");
+    shutdown.cancel();
+    drop(stack);
+    database.drop_database().await;
+}
