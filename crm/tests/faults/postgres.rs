@@ -256,3 +256,50 @@ async fn a_paused_postgres_costs_bounded_waits_and_recovers_by_itself() {
         paused.status
     );
 }
+
+/// RELIABILITY F10: the network between the API and PostgreSQL blackholed (connections stay
+/// open, nothing arrives, no reset) by a proxy in between: a request ends at the subgraph's 15 s
+/// request timeout, not after the operating system's minutes, and once the network heals the
+/// API serves again by itself.
+#[tokio::test]
+async fn a_blackholed_database_network_costs_bounded_waits_and_heals_by_itself() {
+    use crm_testkit::fault_proxy::{Behaviour, FaultProxy};
+
+    let database = crm_testkit::PrivateDatabase::create("blackhole").await;
+    let proxy = FaultProxy::start("127.0.0.1:5432").await;
+    let through_proxy = database.url.replace("127.0.0.1:5432", proxy.url().trim_start_matches("http://"));
+    let stack = TestStack::subgraphs_at(&through_proxy).await;
+    let org = stack.register_org("Blackholed").await;
+    let query = "{ contacts(first: 5) { edges { node { id } } } }";
+    stack.subgraph("contact", Some(&org.token), query, json!({})).await.ok();
+
+    proxy.set(Behaviour::Blackhole);
+    let started = Instant::now();
+    let cut_off = stack.subgraph("contact", Some(&org.token), query, json!({})).await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "answered after {took:?}");
+    assert!(
+        cut_off.status == 408 || cut_off.error_codes() == ["SERVICE_UNAVAILABLE"],
+        "HTTP {}: {}",
+        cut_off.status,
+        cut_off.body
+    );
+
+    proxy.set(Behaviour::Healthy);
+    let healed = Instant::now();
+    let mut back = None;
+    for _ in 0..100 {
+        if stack.subgraph("contact", Some(&org.token), query, json!({})).await.error_codes().is_empty() {
+            back = Some(healed.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let back = back.expect("serving again once the network heals");
+    println!(
+        "PostgreSQL network blackholed: a request answered after {took:?} (HTTP {}); serving {back:?} after it healed",
+        cut_off.status
+    );
+    drop(stack);
+    database.drop_database().await;
+}
