@@ -66,3 +66,57 @@ async fn a_deliverer_that_dies_mid_attempt_leaves_the_delivery_to_another() {
     drop(stack);
     database.drop_database().await;
 }
+
+/// An endpoint whose every attempt fails for the disable period (three days in production,
+/// two seconds here) is disabled, what waited for it is given up, and its creator gets a
+/// notice by email.
+#[tokio::test]
+async fn an_endpoint_failing_for_the_disable_period_is_disabled_and_its_creator_told() {
+    let database = PrivateDatabase::create("webhook_disable").await;
+    let stack = TestStack::subgraphs_on(&database).await;
+    stack.start_webhook_fan_out();
+    let receiver = Receiver::start().await;
+    let org = stack.register_org("Failing endpoint").await;
+    let create = "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret webhook { id } } }";
+    // Always 500: the first 1000 requests fail.
+    let input = json!({ "i": { "url": format!("{}/flaky/1000/down", receiver.base), "events": ["contact.created"] } });
+    let created = stack.subgraph("communication", Some(&org.token), create, input).await;
+    let webhook = created.ok()["createWebhook"]["webhook"]["id"].as_str().expect("id").to_owned();
+
+    let settings = crm_platform::config::WebhookSettings {
+        disable_after: Duration::from_secs(2),
+        first_retry: Duration::from_millis(300),
+        ..test_settings()
+    };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let deliverer = Deliverer::new(stack.db.clone(), &settings).expect("client");
+    tokio::spawn(deliverer.run(shutdown.clone()));
+    stack.create_contact(&org, "Never delivered", None).await;
+
+    let read = "query($id: ID!) { webhook(id: $id) { enabled disabledReason failingSince } }";
+    let mut state = serde_json::Value::Null;
+    for _ in 0..100 {
+        state = stack.subgraph("communication", Some(&org.token), read, json!({ "id": webhook })).await.ok()
+            ["webhook"]
+            .clone();
+        if state["enabled"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(state["enabled"], false, "{state}");
+    assert!(state["disabledReason"].as_str().is_some_and(|r| r.contains("every attempt failed")), "{state}");
+    let log =
+        "query($w: ID!) { webhookDeliveries(webhookId: $w) { edges { node { status error attempts } } } }";
+    let deliveries = stack.subgraph("communication", Some(&org.token), log, json!({ "w": webhook })).await;
+    let node = deliveries.ok()["webhookDeliveries"]["edges"][0]["node"].clone();
+    assert_eq!(node["status"], "FAILED", "{node}");
+    assert!(node["attempts"].as_i64().is_some_and(|n| n >= 2), "{node}");
+    let notices = stack
+        .count_in(&org, "SELECT count(*) FROM emails WHERE purpose = 'notice' AND text_body LIKE '%every attempt failed%'", vec![])
+        .await;
+    assert_eq!(notices, 1, "the creator is told once");
+    shutdown.cancel();
+    drop(stack);
+    database.drop_database().await;
+}
