@@ -6,7 +6,6 @@
 //! Each tenant schema keeps a ledger of processed event ids, written in the handler's own
 //! transaction, so a redelivery after a crash between commit and ack does nothing twice.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
@@ -20,6 +19,7 @@ use chrono::{DateTime, Utc};
 use crate::db::Db;
 use crate::dead_letters;
 use crate::events::{self, DomainEvent, Envelope};
+use crate::metrics::METRICS;
 use crate::tenancy::{TenantId, TenantTx};
 
 const RECONNECT_DELAY: Duration = Duration::from_secs(2);
@@ -171,7 +171,7 @@ async fn consume(db: &Db, js: &jetstream::Context, consumer: Consumer) -> anyhow
         let answer = match verdict {
             Verdict::Done => AckKind::Ack,
             Verdict::Retry(err) => {
-                STATS.failed.fetch_add(1, Ordering::Relaxed);
+                METRICS.consumer_events.with_label_values(&["failed"]).inc();
                 let wait = consumer.retry.wait_after(delivered);
                 tracing::warn!(consumer = consumer.name, subject = %message.subject, error = %err,
                     delivered, retry_in = ?wait, "event failed; will be redelivered");
@@ -188,7 +188,7 @@ async fn consume(db: &Db, js: &jetstream::Context, consumer: Consumer) -> anyhow
                 };
                 match dead_letters::record(js, &letter).await {
                     Ok(()) => {
-                        STATS.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                        METRICS.consumer_events.with_label_values(&["dead_lettered"]).inc();
                         tracing::error!(consumer = consumer.name, subject = %message.subject, %reason,
                             "event moved to the dead letters");
                         AckKind::Term
@@ -227,8 +227,8 @@ async fn judge(db: &Db, consumer: Consumer, subject: &str, payload: &[u8], deliv
             "rejected: not an envelope of this type for the tenant its subject names".to_owned(),
         ),
         Ok(outcome) => {
-            let counter = if outcome == Outcome::Handled { &STATS.handled } else { &STATS.skipped };
-            counter.fetch_add(1, Ordering::Relaxed);
+            let counted = if outcome == Outcome::Handled { "handled" } else { "skipped" };
+            METRICS.consumer_events.with_label_values(&[counted]).inc();
             Verdict::Done
         }
         Err(err) if delivered >= consumer.retry.attempts => {
@@ -237,24 +237,6 @@ async fn judge(db: &Db, consumer: Consumer, subject: &str, payload: &[u8], deliv
         Err(err) => Verdict::Retry(err),
     }
 }
-
-/// Counts of what this process's consumers did since it started (shown by `/health`).
-#[derive(Default)]
-pub struct Stats {
-    pub handled: AtomicU64,
-    /// Redeliveries of handled events, and events of deleted tenants.
-    pub skipped: AtomicU64,
-    /// Failed attempts that will be retried.
-    pub failed: AtomicU64,
-    pub dead_lettered: AtomicU64,
-}
-
-pub static STATS: Stats = Stats {
-    handled: AtomicU64::new(0),
-    skipped: AtomicU64::new(0),
-    failed: AtomicU64::new(0),
-    dead_lettered: AtomicU64::new(0),
-};
 
 /// What a replay of dead letters did.
 #[derive(Debug, Default)]

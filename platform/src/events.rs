@@ -2,7 +2,6 @@
 //! by the relay (message id = event id, so a re-publish after a crash is deduplicated), and marked
 //! sent only after the server acknowledged them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -21,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::ids::{EventId, UserId};
+use crate::metrics::METRICS;
 use crate::outbox;
 use crate::tenancy::TenantId;
 
@@ -279,15 +279,6 @@ pub async fn ensure_stream(js: &jetstream::Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Counts of what this process's relay did since it started (shown by `/health`).
-pub struct RelayStats {
-    pub published: AtomicU64,
-    pub failed_batches: AtomicU64,
-}
-
-pub static RELAY_STATS: RelayStats =
-    RelayStats { published: AtomicU64::new(0), failed_batches: AtomicU64::new(0) };
-
 /// Events waiting in the outbox.
 pub struct Backlog {
     pub pending: i64,
@@ -383,11 +374,11 @@ pub async fn run_relay(db: Db, nats: async_nats::Client, shutdown: CancellationT
         if stream_ready {
             match publish_outbox(&db, &js).await {
                 Ok(n) => {
-                    RELAY_STATS.published.fetch_add(n, Ordering::Relaxed);
+                    METRICS.relay.with_label_values(&["published"]).inc_by(n);
                     more_waiting = n == RELAY_BATCH;
                 }
                 Err(err) => {
-                    RELAY_STATS.failed_batches.fetch_add(1, Ordering::Relaxed);
+                    METRICS.relay.with_label_values(&["failed_batch"]).inc();
                     tracing::warn!(error = %err, retry_in = ?backoff, "outbox relay batch failed");
                     failed = true;
                 }

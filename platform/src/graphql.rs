@@ -158,10 +158,23 @@ where
     };
     // Reads share a transaction only in queries: a mutation may take locks (a custom field's
     // index) that a read transaction of the same request, open until its end, would wait on.
-    if only_queries(&mut request) {
+    let queries = only_queries(&mut request);
+    if queries {
         scope.iter().for_each(|(_, reads)| reads.share());
     }
+    let metrics = &*crate::metrics::METRICS;
+    let operation = metrics.operation_label(operation_name(&mut request).as_deref());
+    let started = std::time::Instant::now();
     let response = batching::drive(scope, endpoint.schema.execute(request.data(auth).data(client))).await;
+    let kind = if queries { "query" } else { "mutation" };
+    metrics.requests.with_label_values(&[operation.as_str(), kind]).observe(started.elapsed().as_secs_f64());
+    for error in &response.errors {
+        let code = error.extensions.as_ref().and_then(|x| x.get("code")).map(|code| match code {
+            async_graphql::Value::String(code) => code.clone(),
+            other => other.to_string(),
+        });
+        metrics.errors.with_label_values(&[code.as_deref().unwrap_or("NONE")]).inc();
+    }
     // GraphQL over HTTP: request errors are 4xx for `application/graphql-response+json` clients;
     // `application/json` clients (the router among them) get 200 with the errors.
     let status = if is_request_error(&response) && accepts_graphql_response(&headers) {
@@ -170,6 +183,20 @@ where
         StatusCode::OK
     };
     (status, axum::Json(response)).into_response()
+}
+
+/// The operation's name: the one the request asks for, or that of the document's only operation.
+fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
+    use async_graphql::parser::types::DocumentOperations;
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    match &request.parsed_query().ok()?.operations {
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            operations.keys().next().map(|name| name.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// True when every operation of the document is a query (false when it does not parse).

@@ -83,17 +83,19 @@ async fn event_details(services: &Services) -> serde_json::Value {
         }),
         Ok(Err(_)) | Err(_) => json!({ "error": "backlog unavailable" }),
     };
-    let relay = &crate::events::RELAY_STATS;
-    let consumers = &crate::consumer::STATS;
-    let read = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+    use crate::metrics::{METRICS, Metrics};
+    let consumers = |outcome| Metrics::count(&METRICS.consumer_events, outcome);
     json!({
         "outbox": outbox,
-        "relay": { "published": read(&relay.published), "failed_batches": read(&relay.failed_batches) },
+        "relay": {
+            "published": Metrics::count(&METRICS.relay, "published"),
+            "failed_batches": Metrics::count(&METRICS.relay, "failed_batch"),
+        },
         "consumers": {
-            "handled": read(&consumers.handled),
-            "skipped": read(&consumers.skipped),
-            "failed": read(&consumers.failed),
-            "dead_lettered": read(&consumers.dead_lettered),
+            "handled": consumers("handled"),
+            "skipped": consumers("skipped"),
+            "failed": consumers("failed"),
+            "dead_lettered": consumers("dead_lettered"),
         },
     })
 }

@@ -22,6 +22,7 @@ pub mod health;
 pub mod ids;
 pub mod keyset;
 pub mod kv;
+pub mod metrics;
 pub mod outbox;
 pub mod pagination;
 pub mod paging;

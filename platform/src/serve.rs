@@ -118,6 +118,7 @@ pub fn app(subgraph: &Subgraph, services: &Services) -> Router {
     let health_routes = Router::new()
         .route("/health", get(health::health))
         .route("/health/live", get(health::live))
+        .route("/metrics", get(crate::metrics::serve))
         .with_state(services.clone());
     let mut app = (subgraph.routes)(services)
         .merge(health_routes)

@@ -56,6 +56,10 @@ fn close(code: u16, reason: &str) -> Message {
 /// Serves one upgraded socket until either side closes it.
 pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Services, client: ClientAddress) {
     let (mut sink, incoming) = socket.split();
+    let metrics = &*crate::metrics::METRICS;
+    metrics.websockets.inc();
+    // This socket's subscriptions as last added to the process-wide gauge.
+    let mut counted = 0_i64;
     let owner = SharedOwner::default();
     let open_ids = OpenIds::default();
     let (refuse, mut refused) = mpsc::channel::<Message>(8);
@@ -133,6 +137,9 @@ pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Servic
                 None => continue,
             },
         };
+        let open = open_ids.lock().expect("ids lock").len() as i64;
+        metrics.subscriptions.add(open - counted);
+        counted = open;
         let closing = matches!(message, Message::Close(_));
         let sent = matches!(timeout(SEND_TIMEOUT, sink.send(message)).await, Ok(Ok(())));
         if closing || !sent {
@@ -140,6 +147,8 @@ pub async fn serve<E: Executor>(socket: WebSocket, executor: E, services: Servic
         }
     }
     let _ = timeout(SEND_TIMEOUT, sink.close()).await;
+    metrics.subscriptions.sub(counted);
+    metrics.websockets.dec();
 }
 
 /// The message async-graphql closes with (1002) when `connection_init` is refused.

@@ -58,3 +58,66 @@ async fn health_is_503_while_the_database_is_down_and_liveness_stays_up() {
     assert_eq!(live.status(), 200);
     shutdown.cancel();
 }
+
+/// `/metrics` on every subgraph, in the Prometheus text format: requests by operation with
+/// their latency, errors by code, the pool, the outbox; labels never name a tenant.
+#[tokio::test]
+async fn every_subgraph_serves_prometheus_metrics_without_tenant_labels() {
+    let stack = TestStack::subgraphs().await;
+    let org = stack.register_org("Measured").await;
+    let named = "query MetricsProbe { contacts(first: 1) { totalCount } }";
+    stack.subgraph("contact", Some(&org.token), named, serde_json::json!({})).await.ok();
+    let refused = stack
+        .subgraph(
+            "contact",
+            Some(&org.token),
+            "query Bad { contacts(first: 1000) { totalCount } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(refused.error_codes(), ["BAD_USER_INPUT"]);
+    let http = reqwest::Client::new();
+    for name in crm_subgraphs::names() {
+        let response = http.get(format!("{}/metrics", stack.subgraph_url(name))).send().await.expect("sent");
+        assert_eq!(response.status(), 200, "{name}");
+        assert!(response.headers()["content-type"].to_str().is_ok_and(|t| t.starts_with("text/plain")));
+        let text = response.text().await.expect("text");
+        for metric in
+            ["crm_graphql_request_duration_seconds", "crm_db_pool_connections", "crm_outbox_pending"]
+        {
+            assert!(text.contains(metric), "{name}: {metric} missing");
+        }
+        assert!(!text.contains(&org.tenant_id), "{name}: a tenant id in the metrics");
+    }
+    let text = http
+        .get(format!("{}/metrics", stack.subgraph_url("contact")))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains(r#"crm_graphql_request_duration_seconds_count{kind="query",operation="MetricsProbe"}"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"crm_graphql_errors_total{code="BAD_USER_INPUT"}"#), "{text}");
+}
+
+/// The router serves its own Prometheus metrics (Hive Router's exporter) at `/metrics`.
+#[tokio::test]
+async fn the_router_serves_prometheus_metrics() {
+    let stack = TestStack::with_router(crate::CRM).await;
+    stack.router(None, "{ __typename }", serde_json::json!({})).await.ok();
+    let base = stack.router_url().trim_end_matches("/graphql").to_owned();
+    let response = reqwest::get(format!("{base}/metrics")).await.expect("sent");
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("text");
+    for metric in [
+        "http_server_request_duration_seconds",
+        "http_client_request_duration_seconds",
+        "hive_router_circuit_breaker_state",
+    ] {
+        assert!(text.contains(&format!("# TYPE {metric}")), "{metric} missing: {text}");
+    }
+}

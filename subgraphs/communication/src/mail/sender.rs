@@ -221,6 +221,12 @@ impl Sender {
             }
             Outcome::Superseded => Settled::Retry { reason: None, after: Duration::ZERO },
         };
+        let outcome = match &settled {
+            Settled::Sent { .. } => "sent",
+            Settled::Failed { .. } => "failed",
+            Settled::Retry { .. } => "retried",
+        };
+        crm_platform::metrics::METRICS.emails.with_label_values(&[outcome]).inc();
         settle(&tx, email, attempt, settled).await?;
         tx.commit().await
     }

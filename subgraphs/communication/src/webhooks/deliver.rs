@@ -258,6 +258,12 @@ impl Deliverer {
             Next::Retry if test => Next::Failed,
             next => next,
         };
+        let outcome = match next {
+            Next::Succeeded => "succeeded",
+            Next::Retry => "retried",
+            Next::Failed | Next::Gone => "failed",
+        };
+        crm_platform::metrics::METRICS.webhook_attempts.with_label_values(&[outcome]).inc();
 
         let tx = TenantTx::begin(&self.db, tenant).await?;
         let mut log = Sql::new(
