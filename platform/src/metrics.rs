@@ -18,6 +18,34 @@ use crate::serve::Services;
 /// names cannot grow the metrics without bound.
 const MAX_OPERATION_NAMES: usize = 200;
 
+const REQUESTS: &str = "crm_graphql_request_duration_seconds";
+const ERRORS: &str = "crm_graphql_errors_total";
+const CONSUMER_EVENTS: &str = "crm_consumer_events_total";
+const RELAY: &str = "crm_relay_events_total";
+const WEBSOCKETS: &str = "crm_websockets_open";
+const SUBSCRIPTIONS: &str = "crm_subscriptions_open";
+const EMAILS: &str = "crm_emails_total";
+const WEBHOOK_ATTEMPTS: &str = "crm_webhook_attempts_total";
+const DB_POOL: &str = "crm_db_pool_connections";
+const OUTBOX_PENDING: &str = "crm_outbox_pending";
+const OUTBOX_OLDEST_AGE: &str = "crm_outbox_oldest_pending_age_seconds";
+
+/// The name of every metric this process exports (a dashboard may use only these and the
+/// router's).
+pub const NAMES: [&str; 11] = [
+    REQUESTS,
+    ERRORS,
+    CONSUMER_EVENTS,
+    RELAY,
+    WEBSOCKETS,
+    SUBSCRIPTIONS,
+    EMAILS,
+    WEBHOOK_ATTEMPTS,
+    DB_POOL,
+    OUTBOX_PENDING,
+    OUTBOX_OLDEST_AGE,
+];
+
 pub struct Metrics {
     registry: Registry,
     /// GraphQL requests by operation name and kind (`query`, `mutation`), with their duration.
@@ -55,46 +83,37 @@ fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let registry = Registry::new();
     let requests = HistogramVec::new(
-        HistogramOpts::new("crm_graphql_request_duration_seconds", "GraphQL requests and their duration")
+        HistogramOpts::new(REQUESTS, "GraphQL requests and their duration")
             .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
         &["operation", "kind"],
     )
     .expect("valid metric");
     registry.register(Box::new(requests.clone())).expect("registered once");
-    let db_pool = IntGaugeVec::new(
-        Opts::new("crm_db_pool_connections", "Database pool connections by state"),
-        &["state"],
-    )
-    .expect("valid metric");
+    let db_pool = IntGaugeVec::new(Opts::new(DB_POOL, "Database pool connections by state"), &["state"])
+        .expect("valid metric");
     registry.register(Box::new(db_pool.clone())).expect("registered once");
     let outbox_oldest_age =
-        Gauge::new("crm_outbox_oldest_pending_age_seconds", "Age of the oldest unpublished event (0: none)")
-            .expect("valid metric");
+        Gauge::new(OUTBOX_OLDEST_AGE, "Age of the oldest unpublished event (0: none)").expect("valid metric");
     registry.register(Box::new(outbox_oldest_age.clone())).expect("registered once");
     Metrics {
-        errors: counter(
-            &registry,
-            "crm_graphql_errors_total",
-            "Errors in GraphQL responses by code",
-            &["code"],
-        ),
+        errors: counter(&registry, ERRORS, "Errors in GraphQL responses by code", &["code"]),
         consumer_events: counter(
             &registry,
-            "crm_consumer_events_total",
+            CONSUMER_EVENTS,
             "Event deliveries to consumers by outcome",
             &["outcome"],
         ),
-        relay: counter(&registry, "crm_relay_events_total", "Outbox relay results by outcome", &["outcome"]),
-        websockets: gauge(&registry, "crm_websockets_open", "Open GraphQL websockets"),
-        subscriptions: gauge(&registry, "crm_subscriptions_open", "Open subscriptions"),
-        emails: counter(&registry, "crm_emails_total", "Email attempts by outcome", &["outcome"]),
+        relay: counter(&registry, RELAY, "Outbox relay results by outcome", &["outcome"]),
+        websockets: gauge(&registry, WEBSOCKETS, "Open GraphQL websockets"),
+        subscriptions: gauge(&registry, SUBSCRIPTIONS, "Open subscriptions"),
+        emails: counter(&registry, EMAILS, "Email attempts by outcome", &["outcome"]),
         webhook_attempts: counter(
             &registry,
-            "crm_webhook_attempts_total",
+            WEBHOOK_ATTEMPTS,
             "Webhook delivery attempts by outcome",
             &["outcome"],
         ),
-        outbox_pending: gauge(&registry, "crm_outbox_pending", "Events waiting in the outbox"),
+        outbox_pending: gauge(&registry, OUTBOX_PENDING, "Events waiting in the outbox"),
         requests,
         db_pool,
         outbox_oldest_age,

@@ -121,3 +121,33 @@ async fn the_router_serves_prometheus_metrics() {
         assert!(text.contains(&format!("# TYPE {metric}")), "{metric} missing: {text}");
     }
 }
+
+/// The Grafana dashboard in `deploy/grafana/` queries only metrics the subgraphs declare or the
+/// router exports.
+#[tokio::test]
+async fn the_dashboard_queries_only_metrics_that_exist() {
+    let stack = TestStack::with_router(crate::CRM).await;
+    stack.router(None, "{ __typename }", serde_json::json!({})).await.ok();
+    let base = stack.router_url().trim_end_matches("/graphql").to_owned();
+    let router = reqwest::get(format!("{base}/metrics")).await.expect("sent").text().await.expect("text");
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../deploy/grafana/mtenant-crm.json")).expect("JSON");
+    let mut checked = 0;
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            let names = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|word| ["crm_", "http_", "hive_"].iter().any(|p| word.starts_with(p)));
+            for name in names {
+                let family =
+                    ["_bucket", "_count", "_sum"].iter().fold(name, |n, s| n.strip_suffix(s).unwrap_or(n));
+                let known = crm_platform::metrics::NAMES.contains(&family)
+                    || router.contains(&format!("# TYPE {family} "));
+                assert!(known, "{} queries {family}, which nothing exports", panel["title"]);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 15, "the dashboard queries {checked} metrics");
+}
