@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `DATABASE_URL` | PostgreSQL URL | `postgres://postgres@127.0.0.1:5432/crm` |
 //! | `NATS_URL` | NATS server with JetStream | `nats://127.0.0.1:4222` |
+//! | `NATS_STREAM_REPLICAS` | replicas of the event streams when they are created (3 on a 3-node JetStream cluster; an existing stream keeps its own, change it with `nats stream edit`) | `1` |
 //! | `REDIS_URL` | Redis | `redis://127.0.0.1:6379` |
 //! | `PORT` | listen port when one subgraph runs alone | the subgraph's own (8080–8084) |
 //! | `LOG_LEVEL` | tracing filter (`info`, `crm_deal=debug,…`) | `info` |
@@ -52,6 +53,7 @@ pub struct JwtSettings {
 pub struct Config {
     pub database_url: String,
     pub nats_url: String,
+    pub nats_stream_replicas: usize,
     pub redis_url: String,
     pub port: Option<u16>,
     pub log_level: String,
@@ -276,6 +278,12 @@ impl Config {
             tracking_base_url,
         };
 
+        let replicas_raw = get("NATS_STREAM_REPLICAS", "1");
+        let nats_stream_replicas =
+            replicas_raw.parse::<usize>().ok().filter(|n| (1..=5).contains(n)).unwrap_or_else(|| {
+                problems.push(format!("NATS_STREAM_REPLICAS must be 1..=5, got {replicas_raw:?}"));
+                1
+            });
         let allowed_raw = get("WEBHOOK_ALLOWED_NETWORKS", "");
         let allowed_networks = allowed_raw.parse::<Networks>().unwrap_or_else(|err| {
             problems.push(format!("WEBHOOK_ALLOWED_NETWORKS must list IP addresses or CIDR networks: {err}"));
@@ -296,6 +304,7 @@ impl Config {
         Ok(Self {
             database_url,
             nats_url,
+            nats_stream_replicas,
             redis_url,
             port,
             log_level: get("LOG_LEVEL", "info"),

@@ -54,6 +54,7 @@ pub async fn ensure_stream(js: &jetstream::Context) -> anyhow::Result<()> {
         duplicate_window: Duration::from_secs(120),
         max_age: KEEP,
         storage: jetstream::stream::StorageType::File,
+        num_replicas: crate::events::stream_replicas(),
         ..Default::default()
     })
     .await?;

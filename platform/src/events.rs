@@ -261,6 +261,17 @@ pub async fn tenant_events(
         .boxed())
 }
 
+static STREAM_REPLICAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// Replicas the event streams get when this process creates them (`NATS_STREAM_REPLICAS`).
+pub fn set_stream_replicas(replicas: usize) {
+    STREAM_REPLICAS.store(replicas.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn stream_replicas() -> usize {
+    STREAM_REPLICAS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// How long JetStream remembers a message id: a relay that died after the acknowledgement and
 /// before marking the row sent republishes within this and nothing is stored twice.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
@@ -273,6 +284,7 @@ pub async fn ensure_stream(js: &jetstream::Context) -> anyhow::Result<()> {
         duplicate_window: DUPLICATE_WINDOW,
         max_age: RETENTION,
         storage: jetstream::stream::StorageType::File,
+        num_replicas: stream_replicas(),
         ..Default::default()
     })
     .await?;

@@ -68,6 +68,7 @@ impl Services {
             .retry_on_initial_connect()
             .connect(config.nats_url.as_str())
             .await?;
+        crate::events::set_stream_replicas(config.nats_stream_replicas);
         let redis = redis::Client::open(config.redis_url.as_str())?;
         let sessions = Arc::new(SessionStore::new(Kv::new(redis.clone())));
         let kv = Arc::new(Kv::new(redis.clone()));
