@@ -9,9 +9,15 @@ use crm_communication::webhooks::deliver::Deliverer;
 use crm_testkit::webhooks::{Receiver, test_settings};
 use crm_testkit::{PrivateDatabase, TestStack};
 use serde_json::json;
+use tokio::sync::Mutex;
+
+/// These tests run one at a time: each runs the webhook fan-out consumer, a durable consumer on
+/// the shared NATS, and two at once against different databases would take each other's events.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 #[tokio::test]
 async fn a_deliverer_that_dies_mid_attempt_leaves_the_delivery_to_another() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let database = PrivateDatabase::create("webhook_crash").await;
     let stack = TestStack::subgraphs_on(&database).await;
     stack.start_webhook_fan_out();
@@ -72,6 +78,7 @@ async fn a_deliverer_that_dies_mid_attempt_leaves_the_delivery_to_another() {
 /// notice by email.
 #[tokio::test]
 async fn an_endpoint_failing_for_the_disable_period_is_disabled_and_its_creator_told() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let database = PrivateDatabase::create("webhook_disable").await;
     let stack = TestStack::subgraphs_on(&database).await;
     stack.start_webhook_fan_out();

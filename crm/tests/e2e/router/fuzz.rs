@@ -385,8 +385,9 @@ async fn hostile_operations_get_coded_client_answers_from_router_and_subgraphs()
     let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     let stack = TestStack::with_router(CRM).await;
     let org = stack.register_org("Fuzzed").await;
-    let token = Some(org.token.as_str());
-    let introspected = stack.router(token, INTROSPECTION, json!({})).await;
+    let mut token = org.token.clone();
+    let mut signed_in = std::time::Instant::now();
+    let introspected = stack.router(Some(&token), INTROSPECTION, json!({})).await;
     let schema = Schema::from_introspection(introspected.ok());
     let mut generator = Generator { schema: &schema, rng: StdRng::seed_from_u64(seed) };
     let targets: Vec<String> = std::iter::once(stack.router_url())
@@ -396,17 +397,22 @@ async fn hostile_operations_get_coded_client_answers_from_router_and_subgraphs()
     let mut failures = Vec::new();
     let mut statuses: HashMap<u16, usize> = HashMap::new();
     for n in 0..count {
+        // Access tokens last 15 minutes; a long run signs in again before that.
+        if signed_in.elapsed() > std::time::Duration::from_secs(600) {
+            token = stack.login(&org.email, &org.password, &org.subdomain).await;
+            signed_in = std::time::Instant::now();
+        }
         let (document, variables) = generator.operation();
         // Mostly through the router, as clients do; every fifth straight at a subgraph.
         let target = if n % 5 == 4 { &targets[1 + n / 5 % (targets.len() - 1)] } else { &targets[0] };
-        let response = stack.post(target, token, &document, variables).await;
+        let response = stack.post(target, Some(&token), &document, variables).await;
         *statuses.entry(response.status).or_default() += 1;
         if let Some(failure) = check(target, &document, response.status, &response.body) {
             failures.push(failure);
         }
     }
     // The stack still answers a plain query: nothing fell over.
-    stack.router(token, "{ contacts(first: 1) { totalCount } }", json!({})).await.ok();
+    stack.router(Some(&token), "{ contacts(first: 1) { totalCount } }", json!({})).await.ok();
     let mut statuses: Vec<_> = statuses.into_iter().collect();
     statuses.sort();
     println!(
