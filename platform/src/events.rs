@@ -362,6 +362,35 @@ pub async fn publish(js: &jetstream::Context, event: &outbox::Model) -> anyhow::
     Ok(js.publish_with_headers(event.subject.clone(), headers, payload.into()).await?.await?)
 }
 
+/// How often the relay deletes published events the stream no longer keeps.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Rows deleted per statement while pruning, so one prune never holds locks for long.
+const PRUNE_BATCH: u64 = 10_000;
+
+/// Deletes published events older than the stream's retention: nothing can replay them any
+/// more, and the outbox would otherwise grow for ever. Returns how many.
+pub async fn prune_outbox(db: &Db) -> anyhow::Result<u64> {
+    let mut pruned = 0;
+    loop {
+        let deleted = db
+            .conn()
+            .execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "DELETE FROM crm.outbox WHERE id IN (
+                     SELECT id FROM crm.outbox
+                     WHERE published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)
+                     LIMIT $2)",
+                [(RETENTION.as_secs() as f64).into(), (PRUNE_BATCH as i64).into()],
+            ))
+            .await?
+            .rows_affected();
+        pruned += deleted;
+        if deleted < PRUNE_BATCH {
+            return Ok(pruned);
+        }
+    }
+}
+
 /// Runs the outbox relay until `shutdown`: wakes on a Postgres notification or every second,
 /// and right away while a full batch suggests more is waiting. After a failure (database or
 /// NATS down) it waits before trying again, longer each time up to [`RELAY_MAX_BACKOFF`], so an
@@ -371,6 +400,7 @@ pub async fn run_relay(db: Db, nats: async_nats::Client, shutdown: CancellationT
     let mut stream_ready = false;
     let mut listener = None;
     let mut backoff = RELAY_POLL;
+    let mut pruned_at: Option<std::time::Instant> = None;
     loop {
         if !stream_ready {
             match ensure_stream(&js).await {
@@ -388,6 +418,13 @@ pub async fn run_relay(db: Db, nats: async_nats::Client, shutdown: CancellationT
                 Ok(n) => {
                     METRICS.relay.with_label_values(&["published"]).inc_by(n);
                     more_waiting = n == RELAY_BATCH;
+                    // Only while the database answers, so an outage costs no extra attempts.
+                    if pruned_at.is_none_or(|at: std::time::Instant| at.elapsed() >= PRUNE_EVERY) {
+                        match prune_outbox(&db).await {
+                            Ok(_) => pruned_at = Some(std::time::Instant::now()),
+                            Err(err) => tracing::warn!(error = %err, "published events could not be pruned"),
+                        }
+                    }
                 }
                 Err(err) => {
                     METRICS.relay.with_label_values(&["failed_batch"]).inc();

@@ -213,3 +213,37 @@ async fn an_event_exists_only_if_its_write_committed() {
     assert_eq!(rig.runs().await, [(2, 1)]);
     rig.finish().await;
 }
+
+/// Published events older than the stream keeps them (7 days) are deleted from the outbox;
+/// newer ones and unpublished ones stay.
+#[tokio::test]
+async fn the_relay_prunes_published_events_the_stream_no_longer_keeps() {
+    let rig = Rig::start("outbox_pruning").await;
+    let old = rig.write(1).await;
+    let recent = rig.write(2).await;
+    let pending = rig.write(3).await;
+    let age = |id: uuid::Uuid, published: &str| {
+        sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            format!("UPDATE crm.outbox SET published_at = {published} WHERE id = $1"),
+            [id.into()],
+        )
+    };
+    rig.db.conn().execute(age(old.id.into_uuid(), "now() - interval '8 days'")).await.expect("age");
+    rig.db.conn().execute(age(recent.id.into_uuid(), "now() - interval '6 days'")).await.expect("age");
+
+    let pruned = events::prune_outbox(&rig.db).await.expect("pruned");
+    assert_eq!(pruned, 1);
+    let mut left: Vec<_> = outbox::Entity::find()
+        .all(rig.db.conn())
+        .await
+        .expect("rows")
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    left.sort();
+    let mut expected = vec![recent.id.into_uuid(), pending.id.into_uuid()];
+    expected.sort();
+    assert_eq!(left, expected);
+    rig.finish().await;
+}

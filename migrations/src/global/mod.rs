@@ -13,6 +13,7 @@ mod m20261130_000010_file_transfers;
 mod m20261130_000011_task_reminders;
 mod m20261130_000012_mail_jobs;
 mod m20261201_000013_webhook_jobs;
+mod m20261201_000014_outbox_pruning;
 
 pub struct GlobalMigrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for GlobalMigrator {
             Box::new(m20261130_000011_task_reminders::Migration),
             Box::new(m20261130_000012_mail_jobs::Migration),
             Box::new(m20261201_000013_webhook_jobs::Migration),
+            Box::new(m20261201_000014_outbox_pruning::Migration),
         ]
     }
 }
