@@ -3,6 +3,7 @@
 //! Redis. Each test registers its own organizations with unique subdomains, so tests run in
 //! parallel against one database without seeing each other.
 
+pub mod balancer;
 mod client;
 pub mod fault_proxy;
 mod fixtures;

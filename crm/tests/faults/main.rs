@@ -9,6 +9,7 @@ mod health;
 mod nats_outage;
 mod postgres;
 mod relay_crash;
+mod replicas;
 mod sigterm;
 mod subgraphs;
 mod webhook_crash;
