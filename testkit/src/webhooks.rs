@@ -72,6 +72,20 @@ impl Receiver {
         Self { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), _process: process }
     }
 
+    /// Registers a webhook of `org` to `path` here, through the API, and verifies its deliveries
+    /// with the secret the API answered; returns the webhook's id.
+    pub async fn register(&self, stack: &TestStack, org: &crate::Org, path: &str, events: &[&str]) -> String {
+        const CREATE: &str =
+            "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret webhook { id } } }";
+        let input = serde_json::json!({ "i": { "url": format!("{}{path}", self.base), "events": events } });
+        let created = stack.subgraph("communication", Some(&org.token), CREATE, input).await;
+        let created = &created.ok()["createWebhook"];
+        let secret = created["secret"].as_str().expect("secret");
+        assert!(secret.starts_with("whsec_"));
+        self.set_secret(path, secret).await;
+        created["webhook"]["id"].as_str().expect("id").to_owned()
+    }
+
     /// Deliveries under `path_prefix` are verified with `secret` from now on.
     pub async fn set_secret(&self, path_prefix: &str, secret: &str) {
         let control = serde_json::json!({ "path_prefix": path_prefix, "secret": secret });

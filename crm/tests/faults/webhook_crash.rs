@@ -23,11 +23,7 @@ async fn a_deliverer_that_dies_mid_attempt_leaves_the_delivery_to_another() {
     stack.start_webhook_fan_out();
     let receiver = Receiver::start().await;
     let org = stack.register_org("Crashing deliverer").await;
-    let create = "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret webhook { id } } }";
-    let input = json!({ "i": { "url": format!("{}/hang-once/crash", receiver.base), "events": ["contact.created"] } });
-    let created = stack.subgraph("communication", Some(&org.token), create, input).await;
-    let created = created.ok()["createWebhook"].clone();
-    receiver.set_secret("/hang-once/crash", created["secret"].as_str().expect("secret")).await;
+    let webhook = receiver.register(&stack, &org, "/hang-once/crash", &["contact.created"]).await;
     stack.create_contact(&org, "Crash", None).await;
 
     // The first deliverer takes the job and is dropped while the endpoint holds its request.
@@ -56,7 +52,7 @@ async fn a_deliverer_that_dies_mid_attempt_leaves_the_delivery_to_another() {
     assert!(again_after >= Duration::from_secs(10), "not before the lease ran out: {again_after:?}");
 
     let log = "query($w: ID!) { webhookDeliveries(webhookId: $w) { edges { node { status attempts } } } }";
-    let webhook = created["webhook"]["id"].as_str().expect("id");
+
     let mut node = serde_json::Value::Null;
     for _ in 0..50 {
         let response = stack.subgraph("communication", Some(&org.token), log, json!({ "w": webhook })).await;
@@ -84,11 +80,8 @@ async fn an_endpoint_failing_for_the_disable_period_is_disabled_and_its_creator_
     stack.start_webhook_fan_out();
     let receiver = Receiver::start().await;
     let org = stack.register_org("Failing endpoint").await;
-    let create = "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret webhook { id } } }";
     // Always 500: the first 1000 requests fail.
-    let input = json!({ "i": { "url": format!("{}/flaky/1000/down", receiver.base), "events": ["contact.created"] } });
-    let created = stack.subgraph("communication", Some(&org.token), create, input).await;
-    let webhook = created.ok()["createWebhook"]["webhook"]["id"].as_str().expect("id").to_owned();
+    let webhook = receiver.register(&stack, &org, "/flaky/1000/down", &["contact.created"]).await;
 
     let settings = crm_platform::config::WebhookSettings {
         disable_after: Duration::from_secs(2),

@@ -15,17 +15,6 @@ const DELIVERIES: &str = "query($w: ID!, $s: WebhookDeliveryStatus) { webhookDel
     edges { node { id eventType status attempts responseCode latencyMs error payload attemptLog { attempt responseCode error } } } } }";
 const MOVE: &str = "mutation($id: ID!, $s: ID!) { moveDeal(id: $id, stageId: $s) { id version } }";
 
-/// Registers a webhook of `org` to `path` on the receiver and gives the receiver its secret.
-async fn register(stack: &TestStack, org: &Org, receiver: &Receiver, path: &str, events: &[&str]) -> String {
-    let input = json!({ "i": { "url": format!("{}{path}", receiver.base), "events": events } });
-    let created = stack.subgraph("communication", Some(&org.token), CREATE, input).await;
-    let created = &created.ok()["createWebhook"];
-    let secret = created["secret"].as_str().expect("secret");
-    assert!(secret.starts_with("whsec_"));
-    receiver.set_secret(path, secret).await;
-    created["webhook"]["id"].as_str().expect("id").to_owned()
-}
-
 /// The webhook's delivery log once `count` deliveries have all succeeded (the receiver sees a
 /// request a moment before the deliverer records its answer), or after 20 s.
 async fn succeeded(stack: &TestStack, org: &Org, webhook: &str, count: usize) -> Vec<Value> {
@@ -61,7 +50,7 @@ async fn deliveries_are_signed_retried_with_one_id_and_kept_in_order_per_deal() 
     let receiver = Receiver::start().await;
     let org = stack.register_org("Hooked").await;
     // The first three requests on this path fail with 500.
-    let webhook = register(&stack, &org, &receiver, "/flaky/3/deals", &["deal.*"]).await;
+    let webhook = receiver.register(&stack, &org, "/flaky/3/deals", &["deal.*"]).await;
 
     let deal = stack.create_deal(&org, "Hooked deal", &[]).await;
     let stages = stage_ids(&stack, &org).await;
@@ -102,8 +91,8 @@ async fn a_hanging_endpoint_delays_no_other_endpoint_or_organization() {
     let receiver = Receiver::start().await;
     let slow = stack.register_org("Slow receiver").await;
     let fast = stack.register_org("Fast receiver").await;
-    register(&stack, &slow, &receiver, "/hang/slow", &["contact.created"]).await;
-    register(&stack, &fast, &receiver, "/ok/fast", &["contact.created"]).await;
+    receiver.register(&stack, &slow, "/hang/slow", &["contact.created"]).await;
+    receiver.register(&stack, &fast, "/ok/fast", &["contact.created"]).await;
 
     for n in 0..12 {
         stack.create_contact(&slow, &format!("Slow {n}"), None).await;
@@ -135,7 +124,7 @@ async fn replay_resends_in_order_with_the_same_ids_and_test_sends_once() {
     stack.start_webhooks();
     let receiver = Receiver::start().await;
     let org = stack.register_org("Replayed").await;
-    let webhook = register(&stack, &org, &receiver, "/ok/replay", &["contact.*"]).await;
+    let webhook = receiver.register(&stack, &org, "/ok/replay", &["contact.*"]).await;
     let since = chrono::Utc::now() - chrono::Duration::seconds(1);
     // Three events about one contact: they go out, and come back on replay, in order.
     let contact = stack.create_contact(&org, "Ann", None).await;
@@ -181,20 +170,20 @@ async fn gone_redirects_slow_bodies_and_private_addresses_are_handled_safely() {
     };
 
     // A redirect is not followed: the metadata address it points at is never asked.
-    let redirecting = register(&stack, &org, &receiver, "/redirect/x", &["*"]).await;
+    let redirecting = receiver.register(&stack, &org, "/redirect/x", &["*"]).await;
     let redirected = run_test(&redirecting).await;
     assert_eq!(redirected["status"], "FAILED");
     assert_eq!(redirected["responseCode"], 302);
     assert!(redirected["error"].as_str().is_some_and(|e| e.contains("redirects are not followed")));
 
     // A 10 MB body trickling in is read up to a small cap, not to its end.
-    let trickling = register(&stack, &org, &receiver, "/slow-body/x", &["*"]).await;
+    let trickling = receiver.register(&stack, &org, "/slow-body/x", &["*"]).await;
     let trickled = run_test(&trickling).await;
     assert_eq!(trickled["status"], "SUCCEEDED");
     assert!(trickled["latencyMs"].as_i64().is_some_and(|ms| ms < 2000), "{trickled}");
 
     // 410 Gone disables the webhook and tells its creator.
-    let gone = register(&stack, &org, &receiver, "/gone/x", &["contact.created"]).await;
+    let gone = receiver.register(&stack, &org, "/gone/x", &["contact.created"]).await;
     stack.create_contact(&org, "Gone", None).await;
     let read = "query($id: ID!) { webhook(id: $id) { enabled disabledReason } }";
     let mut disabled = Value::Null;
@@ -244,7 +233,7 @@ async fn another_organization_or_a_member_cannot_see_or_touch_webhooks() {
     let receiver = Receiver::start().await;
     let owner = stack.register_org("Owner of hooks").await;
     let other = stack.register_org("Other org").await;
-    let webhook = register(&stack, &owner, &receiver, "/ok/private", &["*"]).await;
+    let webhook = receiver.register(&stack, &owner, "/ok/private", &["*"]).await;
     let member = stack.add_member(&owner, "member@hooks.example.com", "MEMBER").await;
 
     let listed = stack.subgraph("communication", Some(&other.token), "{ webhooks { id } }", json!({})).await;
@@ -288,7 +277,7 @@ async fn a_rotated_secret_keeps_the_old_one_valid_for_a_day() {
     let stack = TestStack::subgraphs().await;
     let receiver = Receiver::start().await;
     let org = stack.register_org("Rotating").await;
-    let webhook = register(&stack, &org, &receiver, "/ok/old", &["*"]).await;
+    let webhook = receiver.register(&stack, &org, "/ok/old", &["*"]).await;
     let rotate =
         "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret webhook { previousSecretValidUntil } } }";
     let rotated = stack.subgraph("communication", Some(&org.token), rotate, json!({ "id": webhook })).await;
