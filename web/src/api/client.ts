@@ -79,6 +79,13 @@ export function describeError(error: CombinedError | undefined | null): string |
   return error.networkError ? `NETWORK: ${error.networkError.message}` : error.message
 }
 
+/** The field the first error is about (BAD_USER_INPUT names it), to show the message beside it. */
+export function fieldError(error: CombinedError | undefined | null): { field: string; message: string } | null {
+  const first = error?.graphQLErrors[0]
+  const field = first?.extensions?.field as string | undefined
+  return first && field ? { field, message: first.message } : null
+}
+
 /** The first error's code, for deciding what to show (FORBIDDEN, NOT_FOUND…). */
 export function errorCode(error: CombinedError | undefined | null): string | null {
   return (error?.graphQLErrors[0]?.extensions?.code as string | undefined) ?? null
