@@ -57,31 +57,37 @@ async fn deliveries_are_signed_retried_with_one_id_and_kept_in_order_per_deal() 
     for stage in &stages[1..4] {
         stack.subgraph("deal", Some(&org.token), MOVE, json!({ "id": deal, "s": stage })).await.ok();
     }
-    // deal.created and three deal.stage_changed: four events, the first tried four times.
+    // deal.created and three deal.stage_changed: four events, the first tried four times. (An
+    // attempt whose answer was lost on the way back is tried again with the same id: at least
+    // once, so a spare repeat may appear, always right after the request it repeats.)
+    let log = succeeded(&stack, &org, &webhook, 4).await;
+    assert_eq!(log.len(), 4);
+    assert!(log.iter().all(|delivery| delivery["status"] == "SUCCEEDED"), "{log:#?}");
     let received = receiver.wait_for("/flaky/3/deals", 7).await;
-    assert_eq!(received.len(), 7, "{received:#?}");
+    assert!(received.len() >= 7, "{received:#?}");
     for request in &received {
         assert_eq!(request["verified"], true, "standardwebhooks rejected it: {request}");
     }
-    let first_id = received[0]["webhook_id"].as_str().expect("id");
+    let first_id = received[0]["webhook_id"].clone();
     assert!(received[..4].iter().all(|r| r["webhook_id"] == first_id), "retries carry the same webhook-id");
     assert_eq!(body(&received[0])["type"], "deal.created");
+    let mut distinct = received.clone();
+    distinct.dedup_by(|a, b| a["webhook_id"] == b["webhook_id"]);
+    assert_eq!(distinct.len(), 4, "each delivery's attempts come together: {received:#?}");
     // In order: nothing about the deal was sent before its first event got through.
-    let versions: Vec<i64> = received[4..]
+    let versions: Vec<i64> = distinct[1..]
         .iter()
         .map(|request| body(request)["data"]["version"].as_i64().expect("a stage change's version"))
         .collect();
     assert!(versions.windows(2).all(|pair| pair[0] < pair[1]), "versions in order: {versions:?}");
 
-    let log = succeeded(&stack, &org, &webhook, 4).await;
-    assert_eq!(log.len(), 4);
-    assert!(log.iter().all(|delivery| delivery["status"] == "SUCCEEDED"), "{log:#?}");
     let created = log.iter().find(|delivery| delivery["eventType"] == "deal.created").expect("created");
-    assert_eq!(created["attempts"], 4);
     let codes: Vec<&Value> =
         created["attemptLog"].as_array().expect("log").iter().map(|a| &a["responseCode"]).collect();
-    assert_eq!(codes, [&json!(500), &json!(500), &json!(500), &json!(200)]);
-    assert_eq!(created["payload"], received[3]["body"], "the log holds the exact bytes sent");
+    assert_eq!(codes[..3], [&json!(500), &json!(500), &json!(500)]);
+    assert_eq!(codes.last(), Some(&&json!(200)));
+    assert_eq!(created["attempts"].as_i64(), Some(codes.len() as i64));
+    assert_eq!(created["payload"], received[0]["body"], "the log holds the exact bytes sent");
 }
 
 #[tokio::test]
@@ -132,19 +138,27 @@ async fn replay_resends_in_order_with_the_same_ids_and_test_sends_once() {
     for tags in [json!(["a"]), json!(["a", "b"])] {
         stack.subgraph("contact", Some(&org.token), update, json!({ "id": contact, "t": tags })).await.ok();
     }
-    let first = receiver.wait_for("/ok/replay", 3).await;
+    assert_eq!(succeeded(&stack, &org, &webhook, 3).await.len(), 3);
+    let mut first = receiver.wait_for("/ok/replay", 3).await;
+    // A retried attempt repeats its id right away; receivers keep one.
+    first.dedup_by(|a, b| a["webhook_id"] == b["webhook_id"]);
     let types: Vec<Value> = first.iter().map(|request| body(request)["type"].clone()).collect();
     assert_eq!(types, [json!("contact.created"), json!("contact.updated"), json!("contact.updated")]);
-    assert_eq!(succeeded(&stack, &org, &webhook, 3).await.len(), 3);
-    assert_eq!(first.len(), 3);
 
+    // Everything that arrived before the replay, retries included.
+    let before = receiver.received().await.len();
     let replay = "mutation($w: ID!, $f: DateTime!) { replayWebhookDeliveries(webhookId: $w, from: $f) }";
     let count =
         stack.subgraph("communication", Some(&org.token), replay, json!({ "w": webhook, "f": since })).await;
     assert_eq!(count.ok()["replayWebhookDeliveries"], 3);
-    let all = receiver.wait_for("/ok/replay", 6).await;
-    let ids = |requests: &[Value]| requests.iter().map(|r| r["webhook_id"].clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&all[3..]), ids(&first), "the same messages, in the same order");
+    let all = receiver.wait_for("/ok/replay", before + 3).await;
+    // Consecutive repeats of one id are retries of one attempt, which receivers deduplicate.
+    let ids = |requests: &[Value]| {
+        let mut ids = requests.iter().map(|r| r["webhook_id"].clone()).collect::<Vec<_>>();
+        ids.dedup();
+        ids
+    };
+    assert_eq!(ids(&all[before..]), ids(&first), "the same messages, in the same order");
     assert!(all.iter().all(|request| request["verified"] == true));
 
     let test = "mutation($id: ID!) { testWebhook(id: $id) { status responseCode eventType attempts } }";
@@ -153,9 +167,10 @@ async fn replay_resends_in_order_with_the_same_ids_and_test_sends_once() {
         tested.ok()["testWebhook"],
         json!({ "status": "SUCCEEDED", "responseCode": 200, "eventType": "webhook.test", "attempts": 1 })
     );
-    let with_test = receiver.wait_for("/ok/replay", 7).await;
-    assert_eq!(body(&with_test[6])["type"], "webhook.test");
-    assert_eq!(with_test[6]["verified"], true);
+    let with_test = receiver.wait_for("/ok/replay", all.len() + 1).await;
+    let sent_test = with_test.last().expect("the test send");
+    assert_eq!(body(sent_test)["type"], "webhook.test");
+    assert_eq!(sent_test["verified"], true);
 }
 
 #[tokio::test]
