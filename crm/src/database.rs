@@ -12,7 +12,7 @@ const TENANT_CONCURRENCY: usize = 4;
 /// `crm migrate`: create the database if needed, then migrate it.
 pub async fn migrate_from_env() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    crm_platform::telemetry::init(&config);
+    crm_platform::telemetry::init(&config, "crm-cli");
     prepare(&config.database_url).await?;
     println!("database is up to date");
     Ok(())
@@ -22,7 +22,7 @@ pub async fn migrate_from_env() -> anyhow::Result<()> {
 pub async fn rotate_keys(now: bool) -> anyhow::Result<()> {
     use crm_auth::keys::{self, Activation};
     let config = Config::from_env()?;
-    crm_platform::telemetry::init(&config);
+    crm_platform::telemetry::init(&config, "crm-cli");
     let db =
         crm_platform::Db::connect(&config.database_url, 1).await.context("connecting to the database")?;
     let activation = if now { Activation::Immediately } else { Activation::AfterPublishing };

@@ -38,7 +38,7 @@ pub async fn list(consumer: Option<String>, since: Option<DateTime<Utc>>) -> any
 pub async fn replay(name: &str, since: Option<DateTime<Utc>>) -> anyhow::Result<()> {
     let consumer = known(name)?;
     let config = Config::from_env()?;
-    crm_platform::telemetry::init(&config);
+    crm_platform::telemetry::init(&config, "crm-cli");
     let db =
         crm_platform::Db::connect(&config.database_url, 2).await.context("connecting to the database")?;
     let js = jetstream::new(connect_nats(&config).await?);

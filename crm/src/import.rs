@@ -29,7 +29,7 @@ async fn run(
     dedupe: &str,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
-    crm_platform::telemetry::init(&config);
+    crm_platform::telemetry::init(&config, "crm-cli");
     let db = Db::connect(&config.database_url, 4).await?;
     // Contacts an import updates are dropped from the running subgraphs' cache.
     let kv = std::sync::Arc::new(crm_platform::kv::Kv::new(redis::Client::open(config.redis_url.as_str())?));

@@ -26,7 +26,7 @@ pub async fn run() -> ExitCode {
 
 async fn run_inner() -> anyhow::Result<()> {
     let mut config = Config::from_env()?;
-    telemetry::init(&config);
+    telemetry::init(&config, "crm");
     ensure_services(&config)?;
     // Upload, download and tracking links point at the one origin, which forwards those paths.
     let origin = format!("http://localhost:{WEB_PORT}");

@@ -27,6 +27,8 @@
 //! | `TRACKING_BASE_URL` | where recipients reach the communication subgraph's open and click paths (`/track/…`): the public origin in a deployment | `http://127.0.0.1:8084` |
 //! | `TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` is believed (addresses, CIDR networks, or `none`) | `127.0.0.0/8,::1/128` |
 //! | `WEBHOOK_ALLOWED_NETWORKS` | private networks webhook URLs may reach all the same (addresses or CIDR networks): for an operator's own receivers | none: loopback, private, link-local and metadata addresses are refused |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | an OpenTelemetry collector's OTLP/HTTP base URL (`/v1/traces` is added); traces are exported only when it is set | none: traces off |
+//! | `OTEL_SERVICE_NAME` | the service name traces carry | `crm-<subgraph>` (`crm-router` for the router) |
 //! | `WEBHOOK_TIMEOUT_SECS` | how long one webhook attempt may take, connection to last byte | `10` |
 
 use std::fmt;
@@ -72,6 +74,9 @@ pub struct Config {
     pub signing_key_rotation: Option<Duration>,
     pub mail: MailSettings,
     pub webhooks: WebhookSettings,
+    /// Where traces go (an OTLP/HTTP base URL); `None`: not traced.
+    pub otlp_endpoint: Option<String>,
+    pub otel_service_name: Option<String>,
 }
 
 /// How webhooks are delivered.
@@ -297,6 +302,13 @@ impl Config {
             Duration::from_secs(10)
         });
         let webhooks = WebhookSettings { allowed_networks, timeout, ..WebhookSettings::default() };
+        let otlp_endpoint = lookup("OTEL_EXPORTER_OTLP_ENDPOINT").filter(|url| !url.trim().is_empty());
+        if let Some(url) = &otlp_endpoint
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            problems.push(format!("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got {url:?}"));
+        }
+        let otel_service_name = lookup("OTEL_SERVICE_NAME").filter(|name| !name.trim().is_empty());
 
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
@@ -324,6 +336,8 @@ impl Config {
             signing_key_rotation,
             mail,
             webhooks,
+            otlp_endpoint,
+            otel_service_name,
         })
     }
 }

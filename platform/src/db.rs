@@ -48,8 +48,9 @@ impl Db {
         let mut conn = Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&statements);
-        conn.set_metric_callback(move |_| {
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            crate::telemetry::sql_span(&info.statement.sql, info.elapsed, info.failed);
         });
         Ok(Self { conn, statements })
     }

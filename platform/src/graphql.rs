@@ -13,6 +13,7 @@ use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tracing::Instrument;
 
 use crate::auth::{Caller, RequestAuth};
 use crate::batching;
@@ -164,9 +165,17 @@ where
     }
     let metrics = &*crate::metrics::METRICS;
     let operation = metrics.operation_label(operation_name(&mut request).as_deref());
-    let started = std::time::Instant::now();
-    let response = batching::drive(scope, endpoint.schema.execute(request.data(auth).data(client))).await;
     let kind = if queries { "query" } else { "mutation" };
+    let span = tracing::info_span!(
+        target: crate::telemetry::OPERATION,
+        "graphql",
+        otel.name = %format_args!("{kind} {operation}"),
+        graphql.operation.name = %operation,
+        graphql.operation.type = kind,
+    );
+    let started = std::time::Instant::now();
+    let execution = batching::drive(scope, endpoint.schema.execute(request.data(auth).data(client)));
+    let response = execution.instrument(span).await;
     metrics.requests.with_label_values(&[operation.as_str(), kind]).observe(started.elapsed().as_secs_f64());
     for error in &response.errors {
         let code = error.extensions.as_ref().and_then(|x| x.get("code")).map(|code| match code {

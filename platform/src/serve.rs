@@ -128,7 +128,7 @@ pub fn app(subgraph: &Subgraph, services: &Services) -> Router {
     if let Some(files) = subgraph.files {
         app = app.merge(files(services));
     }
-    app.layer(TraceLayer::new_for_http())
+    app.layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span::<axum::body::Body>))
 }
 
 /// Serves `app` on `listener` until `shutdown` fires, then lets in-flight requests finish.
@@ -190,7 +190,8 @@ pub async fn run(subgraphs: &[Subgraph]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&config);
+    let service: Vec<&str> = subgraphs.iter().map(|subgraph| subgraph.name).collect();
+    telemetry::init(&config, &format!("crm-{}", service.join("+")));
     let services = match Services::connect(config).await {
         Ok(services) => services,
         Err(err) => {
@@ -198,7 +199,9 @@ pub async fn run(subgraphs: &[Subgraph]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match run_with(subgraphs, services, shutdown_signal()).await {
+    let result = run_with(subgraphs, services, shutdown_signal()).await;
+    telemetry::shutdown();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = %err, "stopped with an error");

@@ -38,9 +38,18 @@ pub fn write_run_dir(dir: &Path) -> std::io::Result<PathBuf> {
     Ok(config)
 }
 
+/// Hive Router's sampling rate; our config sets 0 (no traces).
+pub const SAMPLING_RATE_VAR: &str = "TELEMETRY_TRACING_SAMPLING_RATE";
+/// Names the collector traces go to, for the router as for the subgraphs.
+pub const OTLP_ENDPOINT_VAR: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
 /// Runs the router until SIGTERM (graceful) or SIGINT. The config path must be in
 /// [`CONFIG_PATH_VAR`] of this process's environment.
 pub fn run() -> ExitCode {
+    if let Some(err) = restart_to_trace() {
+        eprintln!("router failed: could not restart itself with tracing on: {err}");
+        return ExitCode::FAILURE;
+    }
     init_rustls_crypto_provider();
     let result =
         ntex::rt::System::build().name("crm-router").build(ntex::rt::DefaultRuntime).block_on(async {
@@ -59,4 +68,26 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Hive Router reads its sampling rate from its environment only, and ours is 0 unless set:
+/// when a collector is named and no rate is, the process replaces itself (same PID, same
+/// arguments) with one sampling every request, so one variable turns tracing on everywhere.
+/// Returns only if that failed.
+fn restart_to_trace() -> Option<std::io::Error> {
+    use std::os::unix::process::CommandExt;
+    std::env::var_os(OTLP_ENDPOINT_VAR).filter(|endpoint| !endpoint.is_empty())?;
+    if std::env::var_os(SAMPLING_RATE_VAR).is_some() {
+        return None;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(err) => return Some(err),
+    };
+    Some(
+        std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env(SAMPLING_RATE_VAR, "1.0")
+            .exec(),
+    )
 }

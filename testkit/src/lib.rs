@@ -7,6 +7,7 @@ pub mod balancer;
 mod client;
 pub mod fault_proxy;
 mod fixtures;
+pub mod otlp;
 mod outbox;
 pub mod private;
 pub mod raw_http;

@@ -206,7 +206,7 @@ impl TestStack {
         let jwks_url = format!("http://127.0.0.1:{}/.well-known/jwks.json", port_of("auth"));
         let mut config = config_for(&database, &jwks_url);
         config.files_base_url = format!("http://127.0.0.1:{}", port_of("contact"));
-        crm_platform::telemetry::init(&config);
+        crm_platform::telemetry::init(&config, "crm-test");
         let db = Db::connect(&config.database_url, config.db_max_connections).await.expect("pool");
         let relay_db = Db::connect(&config.database_url, 2).await.expect("relay pool");
         let services = Services::with_db(config, db.clone()).await.expect("services");
@@ -233,7 +233,7 @@ impl TestStack {
             client_address: random_client_address(),
         };
         if let Some(bin) = crm_bin {
-            stack.start_router(bin, &jwks_url, &[]).await;
+            stack.start_router(bin, &jwks_url, &[], &[]).await;
         }
         stack
     }
@@ -241,11 +241,27 @@ impl TestStack {
     /// Starts the router (the `crm` binary `bin`) in front of these subgraphs, reaching the
     /// subgraphs named in `overrides` at the given base URLs instead (a fault proxy, say).
     pub async fn route_through(&mut self, bin: &str, overrides: &[(&str, String)]) {
-        let jwks_url = format!("{}/.well-known/jwks.json", self.subgraph_url("auth"));
-        self.start_router(bin, &jwks_url, overrides).await;
+        self.route_through_with(bin, overrides, &[]).await;
     }
 
-    async fn start_router(&mut self, bin: &str, jwks_url: &str, overrides: &[(&str, String)]) {
+    /// [`Self::route_through`], with more variables in the router's environment.
+    pub async fn route_through_with(
+        &mut self,
+        bin: &str,
+        overrides: &[(&str, String)],
+        env: &[(&str, &str)],
+    ) {
+        let jwks_url = format!("{}/.well-known/jwks.json", self.subgraph_url("auth"));
+        self.start_router(bin, &jwks_url, overrides, env).await;
+    }
+
+    async fn start_router(
+        &mut self,
+        bin: &str,
+        jwks_url: &str,
+        overrides: &[(&str, String)],
+        env: &[(&str, &str)],
+    ) {
         let run_dir = std::env::temp_dir().join(format!("crm-test-router-{}", uuid::Uuid::new_v4().simple()));
         let config = crm_router::write_run_dir(&run_dir).expect("router run dir");
         self.run_dir = Some(run_dir);
@@ -262,6 +278,7 @@ impl TestStack {
                 .env("JWKS_URL", jwks_url)
                 .env("LOG_LEVEL", "warn")
                 .env("CARGO", "1")
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .kill_on_drop(true);

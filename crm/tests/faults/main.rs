@@ -2,6 +2,7 @@
 //! ([`crm_testkit::private`]) are killed, paused and restarted under load, never the shared
 //! services the other suites use. Each test names the rows it proves.
 
+mod replica_set;
 mod rig;
 
 mod dead_letters;

@@ -11,6 +11,7 @@ mod import_crash;
 mod keys;
 mod migrate;
 mod provisioning_crash;
+mod traces;
 
 /// The `crm` binary, run as operators run it.
 pub const CRM: &str = env!("CARGO_BIN_EXE_crm");
@@ -23,6 +24,11 @@ async fn free_port() -> u16 {
 /// Starts `crm serve <name>` on `url`'s database and a free port, and waits until it is live; a
 /// port another process took in the meantime makes the child exit, and the next try picks another.
 pub async fn start_subgraph(name: &str, url: &str) -> (Child, String) {
+    start_subgraph_with(name, url, &[]).await
+}
+
+/// [`start_subgraph`], with more variables in its environment.
+pub async fn start_subgraph_with(name: &str, url: &str, env: &[(&str, &str)]) -> (Child, String) {
     for _ in 0..5 {
         let port = free_port().await;
         let mut child = Command::new(CRM)
@@ -30,6 +36,7 @@ pub async fn start_subgraph(name: &str, url: &str) -> (Child, String) {
             .env("DATABASE_URL", url)
             .env("PORT", port.to_string())
             .env("LOG_LEVEL", "error")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
