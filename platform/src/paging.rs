@@ -4,7 +4,7 @@
 use crate::keyset::{Cursor, Keyset};
 use crate::sql::Sql;
 use crate::{ApiResult, TenantTx};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
 
 /// How list statements are planned, for the transaction: each for its own values (a generic
 /// plan cannot tell a search for a rare name from one for a common word, nor a selective filter
@@ -26,9 +26,9 @@ pub struct Page<M> {
     pub has_next: bool,
 }
 
-/// Runs `SELECT {alias}.* {sort values} FROM {from} WHERE {condition} [AND after] ORDER BY … LIMIT`,
-/// one row more than `first` to learn whether another page follows.
-pub async fn fetch<M: FromQueryResult>(
+/// Runs `SELECT {E's columns} {sort values} FROM {from} WHERE {condition} [AND after] ORDER BY …
+/// LIMIT`, one row more than `first` to learn whether another page follows.
+pub async fn fetch<E: EntityTrait>(
     tx: &TenantTx,
     alias: &str,
     from: Sql,
@@ -36,8 +36,8 @@ pub async fn fetch<M: FromQueryResult>(
     keyset: &Keyset,
     after: Option<&str>,
     first: u64,
-) -> ApiResult<Page<M>> {
-    let mut sql = Sql::new(&format!("SELECT {alias}.*"));
+) -> ApiResult<Page<E::Model>> {
+    let mut sql = Sql::new(&format!("SELECT {}", crate::sql::columns::<E>(alias)));
     sql.push(&keyset.select_list()).push(" FROM ").append(from);
     sql.push(" WHERE ").append(condition);
     if let Some(after) = after {
@@ -49,7 +49,7 @@ pub async fn fetch<M: FromQueryResult>(
     let mut rows = Vec::with_capacity(results.len());
     for result in results.iter().take(first as usize) {
         let id: uuid::Uuid = result.try_get("", "id")?;
-        rows.push((M::from_query_result(result, "")?, keyset.cursor_of(result, id)?));
+        rows.push((E::Model::from_query_result(result, "")?, keyset.cursor_of(result, id)?));
     }
     Ok(Page { rows, has_next })
 }

@@ -107,6 +107,16 @@ pub fn join(parts: Vec<Sql>, operator: &str) -> Sql {
     out
 }
 
+/// Every column of `E` as a select list (`c."id", c."first_name", …`; no alias: unqualified).
+/// A result is never written as `*`: a statement prepared on a pooled connection before a
+/// migration added a column would fail on every later run with "cached plan must not change
+/// result type" until the connection closed.
+pub fn columns<E: sea_orm::EntityTrait>(alias: &str) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    let prefix = if alias.is_empty() { String::new() } else { format!("{alias}.") };
+    E::Column::iter().map(|column| format!("{prefix}\"{}\"", column.as_str())).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

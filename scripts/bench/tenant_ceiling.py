@@ -130,7 +130,10 @@ class Stack:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):
+            print(f"== logs kept in {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def call(self, query, variables, token=None, address="127.0.0.1"):
         headers = {"content-type": "application/json", "x-forwarded-for": address}

@@ -1,10 +1,13 @@
 //! `crm migrate` over many tenants, in a database of its own: one broken tenant fails and is
 //! reported while the others finish; a re-run after the fix completes; another run changes nothing.
+//! A column added to every table under running subgraphs breaks none of their statements.
 
 use std::process::Command;
 
+use crm_testkit::TestStack;
 use crm_testkit::stack::PrivateDatabase;
 use sea_orm::ConnectionTrait;
+use serde_json::json;
 
 use crate::CRM;
 
@@ -62,5 +65,115 @@ async fn migrate_fifty_tenants_with_one_failing() {
     let (ok, out) = run_migrate(&url);
     assert!(ok && out.contains("0 migrated, 50 already up to date, 0 failed"), "idempotent: {out}");
 
+    db.drop_database().await;
+}
+
+/// Reads and writes whose statements a pooled connection has prepared, each as a subgraph and a
+/// query: run before and after a migration adds columns.
+const STATEMENTS: [(&str, &str); 12] = [
+    ("contact", "{ contacts(first: 5) { edges { node { id } } } }"),
+    ("contact", "{ companies(first: 5) { edges { node { id } } } }"),
+    ("deal", "{ deals(first: 5) { edges { node { id } } } }"),
+    (
+        "deal",
+        "query($c: ID!) { _entities(representations: [{ __typename: \"Contact\", id: $c }]) { ... on Contact { deals { id } } } }",
+    ),
+    ("communication", "{ activities(first: 5) { id } }"),
+    (
+        "communication",
+        "query($d: ID!) { _entities(representations: [{ __typename: \"Deal\", id: $d }]) { ... on Deal { activities { id } } } }",
+    ),
+    ("communication", "{ tasks(first: 5) { id } }"),
+    ("communication", "{ emails(first: 5) { id } }"),
+    ("communication", "{ webhooks { id } }"),
+    ("communication", "query($c: ID!) { timeline(contactId: $c, first: 5) { entries { __typename } } }"),
+    ("contact", "query($c: ID!) { contactDuplicates(id: $c) { score } }"),
+    ("tenant", "{ invitations { id } }"),
+];
+
+#[tokio::test]
+async fn a_column_added_to_every_table_breaks_no_statement_a_running_subgraph_has_prepared() {
+    let db = PrivateDatabase::create("crm_add_column").await;
+    let stack = TestStack::subgraphs_on(&db).await;
+    let org = stack.register_org("Growing").await;
+    let token = Some(org.token.as_str());
+    let contact = stack
+        .subgraph("contact", token, "mutation { createContact(input: { firstName: \"Ada\", email: \"ada@growing.example.com\" }) { id } }", json!({}))
+        .await;
+    let contact = contact.ok()["createContact"]["id"].as_str().expect("contact").to_owned();
+    let deal = stack
+        .subgraph("deal", token, "mutation($c: ID!) { createDeal(input: { title: \"Growth\", currency: \"USD\", contactIds: [$c] }) { id } }", json!({ "c": contact }))
+        .await;
+    let deal = deal.ok()["createDeal"]["id"].as_str().expect("deal").to_owned();
+    stack
+        .subgraph(
+            "communication",
+            token,
+            "mutation($d: ID!) { logActivity(input: { type: NOTE, subject: \"grown\", dealId: $d }) { id } }",
+            json!({ "d": deal }),
+        )
+        .await
+        .ok();
+    let variables = json!({ "c": contact, "d": deal });
+    let run_all = async |round: &str| {
+        // Sequential requests reuse the pool's idle connections, which keep what they prepared.
+        for _ in 0..3 {
+            for (subgraph, query) in STATEMENTS {
+                let response = stack.subgraph(subgraph, token, query, variables.clone()).await;
+                assert!(response.error_codes().is_empty(), "{round}, {subgraph}: {query}: {}", response.body);
+            }
+        }
+    };
+    run_all("before the migration").await;
+
+    // What a migration adding a column does, to every table of the tenant's schema and to the
+    // global tables read with RETURNING.
+    db.conn
+        .execute_unprepared(&format!(
+            "DO $$ DECLARE t record; BEGIN
+               FOR t IN SELECT schemaname, tablename FROM pg_tables
+                        WHERE schemaname IN ('tenant_{}', 'crm') LOOP
+                 EXECUTE format('ALTER TABLE %I.%I ADD COLUMN added_later text', t.schemaname, t.tablename);
+               END LOOP;
+             END $$",
+            org.tenant_id.replace('-', "")
+        ))
+        .await
+        .expect("add a column everywhere");
+
+    run_all("after the migration").await;
+    // Writes that return their rows.
+    let invited = stack
+        .subgraph(
+            "tenant",
+            token,
+            "mutation { inviteUser(input: { email: \"new@growing.example.com\", role: MEMBER }) { id } }",
+            json!({}),
+        )
+        .await;
+    invited.ok();
+    let webhook = stack
+        .subgraph("communication", token, "mutation { createWebhook(input: { url: \"http://127.0.0.1:9/in\", events: [\"contact.created\"] }) { webhook { id } } }", json!({}))
+        .await;
+    webhook.ok();
+    let session = stack
+        .subgraph(
+            "auth",
+            None,
+            "mutation($i: LoginInput!) { login(input: $i) { refreshToken } }",
+            json!({ "i": { "email": org.email, "password": org.password, "subdomain": org.subdomain } }),
+        )
+        .await;
+    let refresh = session.ok()["login"]["refreshToken"].as_str().expect("refresh token").to_owned();
+    let rotated = stack
+        .subgraph(
+            "auth",
+            None,
+            "mutation($t: String!) { refreshToken(token: $t) { accessToken } }",
+            json!({ "t": refresh }),
+        )
+        .await;
+    rotated.ok();
+    drop(stack);
     db.drop_database().await;
 }

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crm_entities::global::refresh_token;
 use crm_platform::ids::{SessionId, UserId};
 use crm_platform::sessions::SessionStore;
+use crm_platform::sql::columns;
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use rand::RngCore;
 use sea_orm::{
@@ -71,9 +72,12 @@ pub async fn rotate(db: &Db, sessions: &SessionStore, presented: &str) -> ApiRes
     let spent = refresh_token::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE crm.refresh_tokens SET used_at = now()
-             WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-             RETURNING *",
+            format!(
+                "UPDATE crm.refresh_tokens SET used_at = now()
+                 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+                 RETURNING {}",
+                columns::<refresh_token::Entity>("")
+            ),
             [presented_hash.clone().into()],
         ))
         .one(&txn)

@@ -15,6 +15,7 @@ use crm_platform::ids::UserId;
 use crm_platform::password::{check_password_rules, hash_password};
 use crm_platform::sessions::SessionStore;
 use crm_platform::sign_out::SignOut;
+use crm_platform::sql::columns;
 use crm_platform::text::EmailAddress;
 use crm_platform::{ApiError, ApiResult, Db, TenantId};
 use rand::RngCore;
@@ -83,9 +84,12 @@ pub async fn complete(db: &Db, sessions: &SessionStore, token: &str, new_passwor
     let claimed = password_reset::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE crm.password_resets SET used_at = now()
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-             RETURNING *",
+            format!(
+                "UPDATE crm.password_resets SET used_at = now()
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+                 RETURNING {}",
+                columns::<password_reset::Entity>("")
+            ),
             [Sha256::digest(token.as_bytes()).to_vec().into()],
         ))
         .one(&txn)

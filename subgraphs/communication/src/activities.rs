@@ -12,7 +12,7 @@ use crm_entities::tenant::activity::{self, ActivityType};
 use crm_platform::error::{is_foreign_key_violation, violated_constraint};
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
-use crm_platform::sql::Sql;
+use crm_platform::sql::{Sql, columns};
 use crm_platform::tenancy::RequestReads;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, DbBackend, DbErr, EntityTrait, Set, Statement};
@@ -233,7 +233,7 @@ pub async fn list_activities(
     page: TimelinePage,
 ) -> ApiResult<Vec<activity::Model>> {
     use sea_orm::ActiveEnum;
-    let mut sql = Sql::new("SELECT * FROM activities WHERE TRUE");
+    let mut sql = Sql::new(&format!("SELECT {} FROM activities WHERE TRUE", columns::<activity::Entity>("")));
     if let Some(kind) = filter.kind {
         sql.push(" AND kind = ").bind(kind.to_value());
     }
@@ -291,15 +291,17 @@ async fn timelines(
     }
     let column = parent.column();
     let sql = format!(
-        "SELECT a.* FROM unnest($1::uuid[]) AS parent(id)
+        "SELECT {} FROM unnest($1::uuid[]) AS parent(id)
          CROSS JOIN LATERAL (
-             SELECT * FROM activities
+             SELECT {} FROM activities
              WHERE {column} = parent.id
                AND ($2::uuid IS NULL
                     OR (occurred_at, id) < (SELECT occurred_at, id FROM activities WHERE id = $2))
              ORDER BY occurred_at DESC, id DESC
              LIMIT $3
-         ) a"
+         ) a",
+        columns::<activity::Entity>("a"),
+        columns::<activity::Entity>("")
     );
     let mut found: HashMap<(Uuid, TimelinePage), Vec<activity::Model>> =
         keys.iter().map(|key| (*key, Vec::new())).collect();

@@ -4,7 +4,7 @@
 use crm_entities::ids::{CompanyId, ContactId, DealId, EmailId, EmailTemplateId};
 use crm_entities::tenant::email::{self, EmailPurpose, EmailStatus};
 use crm_platform::ids::UserId;
-use crm_platform::sql::Sql;
+use crm_platform::sql::{Sql, columns};
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{EntityTrait, FromQueryResult};
 use uuid::Uuid;
@@ -181,7 +181,10 @@ pub async fn list(
     after: Option<EmailId>,
 ) -> ApiResult<Vec<email::Model>> {
     use sea_orm::ActiveEnum;
-    let mut sql = Sql::new("SELECT * FROM emails WHERE purpose IN ('crm', 'followup')");
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM emails WHERE purpose IN ('crm', 'followup')",
+        columns::<email::Entity>("")
+    ));
     for (column, id) in [
         ("contact_id", filter.contact.map(|c| c.0)),
         ("company_id", filter.company.map(|c| c.0)),

@@ -9,7 +9,7 @@ use crm_entities::tenant::task::{self, TaskPriority, TaskStatus};
 use crm_platform::error::is_foreign_key_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
-use crm_platform::sql::Sql;
+use crm_platform::sql::{Sql, columns};
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, QuerySelect, Set};
 use uuid::Uuid;
@@ -198,7 +198,7 @@ pub async fn list_tasks(
     after: Option<Uuid>,
 ) -> ApiResult<Vec<task::Model>> {
     use sea_orm::ActiveEnum;
-    let mut sql = Sql::new("SELECT * FROM tasks WHERE TRUE");
+    let mut sql = Sql::new(&format!("SELECT {} FROM tasks WHERE TRUE", columns::<task::Entity>("")));
     if let Some(status) = filter.status {
         sql.push(" AND status = ").bind(status.to_value());
     }

@@ -4,7 +4,7 @@
 use crm_entities::custom_fields::Definitions;
 use crm_entities::tenant::contact;
 use crm_platform::ids::UserId;
-use crm_platform::sql::Sql;
+use crm_platform::sql::{Sql, columns};
 use crm_platform::{ApiResult, TenantTx};
 use sea_orm::EntityTrait;
 
@@ -45,7 +45,10 @@ pub async fn find_match(
     if keys.is_empty() {
         return Ok(None);
     }
-    let mut sql = Sql::new("SELECT * FROM contacts WHERE deleted_at IS NULL AND ");
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM contacts WHERE deleted_at IS NULL AND ",
+        columns::<contact::Entity>("")
+    ));
     match match_on {
         ContactMatch::Email => {
             sql.push("(email = ANY(").bind_as(keys.to_vec(), "text[]");

@@ -12,7 +12,7 @@ use crm_entities::tenant::deal::{self, DealStatus};
 use crm_entities::tenant::pipeline_stage::{self, StageKind};
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
-use crm_platform::sql::Sql;
+use crm_platform::sql::{Sql, columns};
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QuerySelect};
 use uuid::Uuid;
@@ -119,7 +119,7 @@ pub async fn relocate(
         .push(", updated_by = ")
         .bind(Some(actor.0));
     sql.push(" FROM unnest(").bind_as(ids, "uuid[]").push(", ").bind_as(positions, "float8[]");
-    sql.push(") AS m(id, position) WHERE d.id = m.id RETURNING d.*");
+    sql.push(") AS m(id, position) WHERE d.id = m.id RETURNING ").push(&columns::<deal::Entity>("d"));
     let moved = deal::Model::find_by_statement(sql.statement()).all(&**tx).await?;
     let mut by_id: HashMap<Uuid, deal::Model> = moved.into_iter().map(|d| (d.id, d)).collect();
 

@@ -15,6 +15,7 @@ use crm_platform::error::is_unique_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
 use crm_platform::password::{check_password_rules, hash_password, verify_password};
+use crm_platform::sql::columns;
 use crm_platform::text::{self, EmailAddress};
 use crm_platform::{ApiError, ApiResult, Db, Role, TenantId};
 use rand::RngCore;
@@ -88,9 +89,12 @@ pub async fn invite(
     let row = invitation::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "INSERT INTO crm.invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
-         RETURNING *",
+            format!(
+                "INSERT INTO crm.invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
+                 RETURNING {}",
+                columns::<invitation::Entity>("")
+            ),
             [
                 Uuid::now_v7().into(),
                 tenant.0.into(),
@@ -124,7 +128,10 @@ pub async fn list_open(db: &Db, tenant: TenantId) -> ApiResult<Vec<invitation::M
     Ok(invitation::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            format!("SELECT * FROM crm.invitations WHERE tenant_id = $1 AND {OPEN} ORDER BY id"),
+            format!(
+                "SELECT {} FROM crm.invitations WHERE tenant_id = $1 AND {OPEN} ORDER BY id",
+                columns::<invitation::Entity>("")
+            ),
             [tenant.0.into()],
         ))
         .all(db.conn())
@@ -162,7 +169,8 @@ pub async fn accept(db: &Db, acceptance: Acceptance) -> ApiResult<(TenantId, Uui
         .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
             format!(
-                "UPDATE crm.invitations SET accepted_at = now() WHERE token_hash = $1 AND {OPEN} RETURNING *"
+                "UPDATE crm.invitations SET accepted_at = now() WHERE token_hash = $1 AND {OPEN} RETURNING {}",
+                columns::<invitation::Entity>("")
             ),
             [Sha256::digest(acceptance.token.as_bytes()).to_vec().into()],
         ))

@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::address::{AddressRule, GuardedResolver};
-use super::{Delivery, Webhook, WebhookDeliveryId, WebhookId, signing};
+use super::{DELIVERY_COLUMNS, Delivery, WEBHOOK_COLUMNS, Webhook, WebhookDeliveryId, WebhookId, signing};
 
 /// Workers per replica.
 const WORKERS: usize = 8;
@@ -229,14 +229,14 @@ impl Deliverer {
     /// leaves the webhook's failure record alone.
     pub async fn attempt(&self, tenant: TenantId, id: WebhookDeliveryId, test: bool) -> ApiResult<Delivery> {
         let tx = TenantTx::begin(&self.db, tenant).await?;
-        let mut sql = Sql::new("SELECT * FROM webhook_deliveries WHERE id = ");
+        let mut sql = Sql::new(&format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = "));
         sql.bind(id.0).push(" FOR UPDATE");
         let Some(delivery) = Delivery::find_by_statement(sql.statement()).one(&*tx).await? else {
             forget_job(&tx, id).await?;
             tx.commit().await?;
             return Err(ApiError::NotFound("webhook delivery"));
         };
-        let mut sql = Sql::new("SELECT * FROM webhooks WHERE id = ");
+        let mut sql = Sql::new(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = "));
         sql.bind(delivery.webhook_id);
         let webhook = Webhook::find_by_statement(sql.statement()).one(&*tx).await?;
         let webhook = match webhook {
@@ -300,7 +300,7 @@ impl Deliverer {
                 sql.push(", status = 'FAILED', next_attempt_at = NULL");
             }
         }
-        sql.push(" WHERE id = ").bind(id.0).push(" RETURNING *");
+        sql.push(" WHERE id = ").bind(id.0).push(" RETURNING ").push(DELIVERY_COLUMNS);
         let updated = Delivery::find_by_statement(sql.statement())
             .one(&*tx)
             .await?

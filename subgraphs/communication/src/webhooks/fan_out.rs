@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
-use super::{Webhook, WebhookDeliveryId, WebhookId, deliver};
+use super::{WEBHOOK_COLUMNS, Webhook, WebhookDeliveryId, WebhookId, deliver};
 
 pub const CONSUMER: Consumer = Consumer::of_every_event("communication-webhooks", fan_out);
 
@@ -30,10 +30,11 @@ pub fn ordering_key(event: &Envelope) -> String {
 
 fn fan_out<'a>(tx: &'a TenantTx, event: &'a Envelope) -> BoxFuture<'a, anyhow::Result<()>> {
     Box::pin(async move {
-        let endpoints =
-            Webhook::find_by_statement(Sql::new("SELECT * FROM webhooks WHERE enabled").statement())
-                .all(&**tx)
-                .await?;
+        let endpoints = Webhook::find_by_statement(
+            Sql::new(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE enabled")).statement(),
+        )
+        .all(&**tx)
+        .await?;
         let wanting: Vec<&Webhook> =
             endpoints.iter().filter(|webhook| webhook.wants(&event.event_type)).collect();
         if wanting.is_empty() {

@@ -125,8 +125,15 @@ pub struct WebhookPatch {
     pub enabled: Option<bool>,
 }
 
+/// The columns each row type is read from, never `*` (see `crm_platform::sql::columns`).
+pub const WEBHOOK_COLUMNS: &str = "id, url, events, description, secret, previous_secret, previous_secret_until, \
+     enabled, disabled_reason, failing_since, created_by, created_at, updated_at";
+pub const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, ordering_key, body, status, attempts, \
+     next_attempt_at, retrying_since, response_code, latency_ms, error, created_at, last_attempt_at, delivered_at";
+const ATTEMPT_COLUMNS: &str = "delivery_id, attempt, at, response_code, latency_ms, error";
+
 fn select() -> Sql {
-    Sql::new("SELECT * FROM webhooks")
+    Sql::new(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks"))
 }
 
 pub async fn list(tx: &TenantTx) -> ApiResult<Vec<Webhook>> {
@@ -158,7 +165,7 @@ pub async fn create(tx: &TenantTx, by: UserId, new: NewWebhook) -> ApiResult<Web
         Sql::new("INSERT INTO webhooks (id, url, events, description, secret, created_by) VALUES (");
     sql.bind(WebhookId::new().0).push(", ").bind(new.url).push(", ");
     sql.bind_as(new.events, "text[]").push(", ").bind(new.description).push(", ");
-    sql.bind(signing::new_secret()).push(", ").bind(by.0).push(") RETURNING *");
+    sql.bind(signing::new_secret()).push(", ").bind(by.0).push(") RETURNING ").push(WEBHOOK_COLUMNS);
     one(tx, sql).await
 }
 
@@ -184,7 +191,7 @@ pub async fn update(tx: &TenantTx, id: WebhookId, patch: WebhookPatch) -> ApiRes
         }
         _ => {}
     }
-    sql.push(" WHERE id = ").bind(id.0).push(" RETURNING *");
+    sql.push(" WHERE id = ").bind(id.0).push(" RETURNING ").push(WEBHOOK_COLUMNS);
     let updated = one(tx, sql).await?;
     if !updated.enabled && current.enabled {
         deliver::cancel_pending(tx, id, "the webhook was disabled").await?;
@@ -210,7 +217,7 @@ pub async fn rotate_secret(tx: &TenantTx, id: WebhookId) -> ApiResult<Webhook> {
         "UPDATE webhooks SET previous_secret = secret, previous_secret_until = now() + make_interval(hours => ",
     );
     sql.bind(ROTATION_OVERLAP.num_hours() as i32).push("), secret = ").bind(signing::new_secret());
-    sql.push(", updated_at = now() WHERE id = ").bind(id.0).push(" RETURNING *");
+    sql.push(", updated_at = now() WHERE id = ").bind(id.0).push(" RETURNING ").push(WEBHOOK_COLUMNS);
     one(tx, sql).await
 }
 
@@ -293,7 +300,7 @@ pub async fn deliveries(
     status: Option<DeliveryStatus>,
 ) -> ApiResult<DeliveryPage> {
     find(tx, webhook).await?;
-    let mut sql = Sql::new("SELECT * FROM webhook_deliveries WHERE webhook_id = ");
+    let mut sql = Sql::new(&format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = "));
     sql.bind(webhook.0);
     if let Some(status) = status {
         sql.push(" AND status = ").bind(status.as_str());
@@ -309,7 +316,7 @@ pub async fn deliveries(
 }
 
 pub async fn find_delivery(tx: &TenantTx, id: WebhookDeliveryId) -> ApiResult<Delivery> {
-    let mut sql = Sql::new("SELECT * FROM webhook_deliveries WHERE id = ");
+    let mut sql = Sql::new(&format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = "));
     sql.bind(id.0);
     Delivery::find_by_statement(sql.statement())
         .one(&**tx)
@@ -319,7 +326,8 @@ pub async fn find_delivery(tx: &TenantTx, id: WebhookDeliveryId) -> ApiResult<De
 
 /// The attempts of the given deliveries, in order.
 pub async fn attempts(tx: &TenantTx, deliveries: &[Uuid]) -> ApiResult<Vec<Attempt>> {
-    let mut sql = Sql::new("SELECT * FROM webhook_attempts WHERE delivery_id = ANY(");
+    let mut sql =
+        Sql::new(&format!("SELECT {ATTEMPT_COLUMNS} FROM webhook_attempts WHERE delivery_id = ANY("));
     sql.bind_as(deliveries.to_vec(), "uuid[]").push(") ORDER BY delivery_id, attempt");
     Ok(Attempt::find_by_statement(sql.statement()).all(&**tx).await?)
 }

@@ -108,7 +108,8 @@ fn field_expr(field: CompanySortField) -> (String, &'static str) {
 pub async fn list_companies(tx: &TenantTx, query: &CompanyQuery) -> ApiResult<Page<company::Model>> {
     let (condition, keyset) = plan(tx, query).await?;
     let from = Sql::new("companies co");
-    paging::fetch(tx, "co", from, condition, &keyset, query.after.as_deref(), query.first).await
+    paging::fetch::<company::Entity>(tx, "co", from, condition, &keyset, query.after.as_deref(), query.first)
+        .await
 }
 
 pub async fn count_companies(tx: &TenantTx, query: &CompanyQuery) -> ApiResult<i64> {

@@ -3,7 +3,7 @@
 
 use async_graphql::Enum;
 use crm_entities::tenant::contact;
-use crm_platform::sql::Sql;
+use crm_platform::sql::{Sql, columns};
 use crm_platform::{ApiResult, TenantTx};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
@@ -67,7 +67,7 @@ pub async fn find_duplicates(tx: &TenantTx, row: &contact::Model) -> ApiResult<V
     let emails = emails(row);
     let phones: Vec<String> = phone_digits(row);
     let name = full_name(row);
-    let mut sql = Sql::new("SELECT c.*, coalesce(c.email = ANY(");
+    let mut sql = Sql::new(&format!("SELECT {}, coalesce(c.email = ANY(", columns::<contact::Entity>("c")));
     sql.bind_as(emails.clone(), "text[]")
         .push(") OR c.additional_emails && ")
         .bind_as(emails.clone(), "text[]");

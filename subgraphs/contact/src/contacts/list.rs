@@ -215,7 +215,16 @@ async fn fetch(tx: &TenantTx, plan: Plan, query: &ContactQuery) -> ApiResult<Pag
         from.push(" CROSS JOIN LATERAL (SELECT (").append(contact_rank("c", text, plan.fuzzy));
         from.push(&format!(")::real AS {column}) r"));
     }
-    paging::fetch(tx, "c", from, plan.condition, &plan.keyset, query.after.as_deref(), query.first).await
+    paging::fetch::<contact::Entity>(
+        tx,
+        "c",
+        from,
+        plan.condition,
+        &plan.keyset,
+        query.after.as_deref(),
+        query.first,
+    )
+    .await
 }
 
 /// How many contacts match, across all pages.

@@ -112,7 +112,16 @@ async fn plan(tx: &TenantTx, query: &DealQuery) -> ApiResult<(Sql, Keyset)> {
 
 pub async fn list_deals(tx: &TenantTx, query: &DealQuery) -> ApiResult<Page<deal::Model>> {
     let (condition, keyset) = plan(tx, query).await?;
-    paging::fetch(tx, "d", Sql::new("deals d"), condition, &keyset, query.after.as_deref(), query.first).await
+    paging::fetch::<deal::Entity>(
+        tx,
+        "d",
+        Sql::new("deals d"),
+        condition,
+        &keyset,
+        query.after.as_deref(),
+        query.first,
+    )
+    .await
 }
 
 /// How many deals match, across all pages.

@@ -18,6 +18,7 @@ use crm_entities::tenant::{deal, deal_contact, deal_stage_change};
 use crm_platform::error::is_foreign_key_violation;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
+use crm_platform::sql::columns;
 use crm_platform::tenancy::find_by_ids;
 use crm_platform::{ApiError, ApiResult, TenantTx};
 use rust_decimal::Decimal;
@@ -162,10 +163,13 @@ impl Loader<ContactId> for DealsOfContactLoader {
     async fn load(&self, ids: &[ContactId]) -> Result<HashMap<ContactId, Self::Value>, Self::Error> {
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT d.*, dc.contact_id AS linked_contact_id
-             FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id
-             WHERE dc.contact_id = ANY($1) AND d.deleted_at IS NULL
-             ORDER BY d.id DESC",
+            format!(
+                "SELECT {}, dc.contact_id AS linked_contact_id
+                 FROM deal_contacts dc JOIN deals d ON d.id = dc.deal_id
+                 WHERE dc.contact_id = ANY($1) AND d.deleted_at IS NULL
+                 ORDER BY d.id DESC",
+                columns::<deal::Entity>("d")
+            ),
             [ids.iter().map(|id| id.0).collect::<Vec<_>>().into()],
         );
         let rows = self.reads.read(async |tx| tx.query_all(statement).await).await.map_err(ApiError::from)?;
