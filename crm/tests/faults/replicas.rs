@@ -275,6 +275,18 @@ async fn sign_in_limits_and_sessions_hold_across_replicas() {
     let (token, email, password, subdomain) = set.register(&address).await;
     let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     let auth = [set.replica_url("auth", 0), set.replica_url("auth", 1)];
+    let keys = {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let sql = "SELECT count(*) FROM crm.signing_keys";
+        let row = set
+            .database
+            .conn
+            .query_one(Statement::from_string(DbBackend::Postgres, sql))
+            .await
+            .expect("keys");
+        row.expect("row").try_get_by_index::<i64>(0).expect("count")
+    };
+    assert_eq!(keys, 1, "two auth replicas starting together on a new database made one signing key");
 
     // Ten wrong passwords, alternating replicas: the limit is one count in Redis, not one per
     // process, so the eleventh attempt is refused on either, even with the right password.

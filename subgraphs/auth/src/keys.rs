@@ -67,7 +67,15 @@ impl AuthKeys {
     pub async fn keyring(&self) -> ApiResult<Keyring> {
         let mut stored = load(self.db.conn()).await?;
         if stored.is_empty() {
-            create(self.db.conn(), Utc::now()).await?;
+            // Under the rotation lock: replicas starting together on a new database make one
+            // key, not one each (a verifier that fetched the first would refuse tokens of the
+            // second until its next fetch).
+            let txn = self.db.conn().begin().await?;
+            lock_rotation(&txn).await?;
+            if load(&txn).await?.is_empty() {
+                create(&txn, Utc::now()).await?;
+            }
+            txn.commit().await?;
             stored = load(self.db.conn()).await?;
         }
         keyring(&stored, Utc::now())
@@ -132,6 +140,17 @@ async fn create(conn: &impl ConnectionTrait, activates_at: DateTime<Utc>) -> Api
     Ok(kid)
 }
 
+/// Serializes key creation across processes, until the transaction ends.
+async fn lock_rotation(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [ROTATION_LOCK.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// When the new key starts signing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
@@ -155,12 +174,7 @@ pub struct Rotation {
 /// already waiting; always deletes keys past their retention. Safe to run from many processes.
 pub async fn rotate_if_due(db: &Db, every: Duration, force: Option<Activation>) -> ApiResult<Rotation> {
     let txn = db.conn().begin().await?;
-    txn.execute(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)",
-        [ROTATION_LOCK.into()],
-    ))
-    .await?;
+    lock_rotation(&txn).await?;
     let now = Utc::now();
     let stored = load(&txn).await?;
     let active_since = stored.iter().find(|key| key.activates_at <= now).map(|key| key.activates_at);
