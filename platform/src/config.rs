@@ -14,6 +14,7 @@
 //! | `JWKS_URL` | where verifiers fetch the signing keys | `http://127.0.0.1:8080/.well-known/jwks.json` |
 //! | `ACCESS_TOKEN_TTL_SECS` | access token lifetime, at most 900 | `900` |
 //! | `DB_MAX_CONNECTIONS` | pool size per process | `20` |
+//! | `DB_CONNECTION_LIFETIME_SECS` | a pooled connection is closed and replaced after this long: what its backend cached of the tenants it served (relations, catalog rows, about 0.2 MB per tenant) goes with it (see docs/scaling.md) | `3600` |
 //! | `TENANT_RETENTION_DAYS` | how long a deleted organization is kept before it is purged | `30` |
 //! | `TRASH_RETENTION_DAYS` | how long trashed contacts and companies are kept before they are purged | `30` |
 //! | `APP_BASE_URL` | the web app; password-reset and invitation links point here, never at a request's host | `http://localhost:3000` (`crm up`'s origin) |
@@ -62,6 +63,8 @@ pub struct Config {
     pub environment: Environment,
     pub jwt: JwtSettings,
     pub db_max_connections: u32,
+    /// Age at which a pooled connection is replaced, bounding its backend's caches.
+    pub db_connection_lifetime: Duration,
     pub app_base_url: String,
     /// Base of the upload and download URLs handed to clients.
     pub files_base_url: String,
@@ -205,6 +208,15 @@ impl Config {
             }
         };
 
+        let lifetime_raw = get("DB_CONNECTION_LIFETIME_SECS", "3600");
+        let db_connection_lifetime = match lifetime_raw.parse::<u64>() {
+            Ok(secs) if (30..=86_400).contains(&secs) => Duration::from_secs(secs),
+            _ => {
+                problems.push(format!("DB_CONNECTION_LIFETIME_SECS must be 30..=86400, got {lifetime_raw:?}"));
+                Duration::from_secs(3600)
+            }
+        };
+
         let retention_raw = get("TENANT_RETENTION_DAYS", "30");
         let tenant_retention = match retention_raw.parse::<u64>() {
             Ok(days) if days <= 3650 => Duration::from_secs(days * 24 * 3600),
@@ -328,6 +340,7 @@ impl Config {
                 access_ttl,
             },
             db_max_connections,
+            db_connection_lifetime,
             app_base_url,
             files_base_url,
             tenant_retention,

@@ -22,18 +22,22 @@ pub struct PoolStats {
     pub acquired_conns: usize,
 }
 
+/// How long a pooled connection lives unless configured: an hour.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
-        Self::open(url, max_connections, false).await
+        Self::open(url, max_connections, false, DEFAULT_LIFETIME).await
     }
 
     /// A pool that connects on first use, so a server starts (liveness up, `/health` 503) while
     /// the database is still down and serves as soon as it comes up.
-    pub async fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, DbErr> {
-        Self::open(url, max_connections, true).await
+    /// Connections are replaced once `lifetime` old (see `DB_CONNECTION_LIFETIME_SECS`).
+    pub async fn connect_lazy(url: &str, max_connections: u32, lifetime: Duration) -> Result<Self, DbErr> {
+        Self::open(url, max_connections, true, lifetime).await
     }
 
-    async fn open(url: &str, max_connections: u32, lazy: bool) -> Result<Self, DbErr> {
+    async fn open(url: &str, max_connections: u32, lazy: bool, lifetime: Duration) -> Result<Self, DbErr> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
@@ -41,7 +45,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(3))
             .connect_timeout(Duration::from_secs(5))
             .idle_timeout(Duration::from_secs(300))
-            .max_lifetime(Duration::from_secs(3600))
+            .max_lifetime(lifetime)
             .test_before_acquire(false)
             .connect_lazy(lazy)
             .sqlx_logging(false);

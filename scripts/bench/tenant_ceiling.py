@@ -18,12 +18,15 @@ router. Then, at each level:
      tenant in turn would, and reads that backend's cache memory (CacheMemoryContext: relcache
      and catcache) and its private RSS;
   6. runs the nested query (contacts → deals → activities) for random API-registered tenants and
-     prints its p50/p95.
+     prints its p50/p95;
+  7. dumps the whole schema (`pg_dump --schema-only`, as a backup does), which takes a lock on
+     every table in one transaction: timed, or the error it stopped with.
 Prints one table at the end.
 """
 import json
 import os
 import random
+import signal
 import shutil
 import socket
 import statistics
@@ -244,6 +247,15 @@ class Ceiling:
         process.wait()
         return cache_bytes, total_bytes, rss, elapsed
 
+    def dump(self):
+        """`pg_dump --schema-only` of the database: seconds, or the error it ended with."""
+        started = time.perf_counter()
+        out = subprocess.run(["pg_dump", "--schema-only", "-f", "/dev/null", f"{self.pg.url}/crm"],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            return "failed: " + (out.stderr.strip().splitlines() or ["?"])[-1][:120]
+        return f"{time.perf_counter() - started:.0f} s"
+
     def nested(self):
         timings = []
         for _ in range(NESTED_QUERIES):
@@ -270,6 +282,8 @@ def mib(n):
 
 
 def main():
+    # A stopped run still stops its processes and removes its cluster.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     levels = [int(v) for v in (sys.argv[1] if len(sys.argv) > 1 else "1000,5000,10000").split(",")]
     crm = crm_binary()
     print(f"== {crm}")
@@ -288,6 +302,7 @@ def main():
                 classes, attributes, catalog_bytes, database_bytes = ceiling.catalog()
                 cache, backend_total, rss, touch_secs = ceiling.touch_all()
                 nested = ceiling.nested()
+                dump = ceiling.dump()
                 row = {
                     "tenants": ceiling.tenants(),
                     "create_per_schema_ms": fill_secs * 1000 / created if created else 0,
@@ -297,18 +312,20 @@ def main():
                     "database_mib": mib(database_bytes), "cache_mib": mib(cache), "backend_mib": mib(backend_total),
                     "rss_mib": mib(rss), "touch_s": touch_secs,
                     "nested_p50": statistics.median(nested), "nested_p95": percentile(nested, 0.95),
+                    "dump": dump,
                 }
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     print()
     print("| tenants | create/schema | provision p50 / p95 | migrate no-op | ADD COLUMN all | pg_class rows "
-          "| pg_attribute rows | catalog | database | backend cache after touching all | backend RSS | nested p50 / p95 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| pg_attribute rows | catalog | database | backend cache after touching all | backend RSS | nested p50 / p95 "
+          "| pg_dump --schema-only |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['tenants']} | {r['create_per_schema_ms']:.0f} ms | {r['provision_p50']:.0f} / {r['provision_p95']:.0f} ms "
               f"| {r['migrate_noop_s']:.1f} s | {r['add_column_s']:.1f} s | {r['pg_class']} | {r['pg_attribute']} "
               f"| {r['catalog_mib']} MiB | {r['database_mib']} MiB | {r['cache_mib']} MiB (of {r['backend_mib']}) "
-              f"| {r['rss_mib']} MiB | {r['nested_p50']:.1f} / {r['nested_p95']:.1f} ms |")
+              f"| {r['rss_mib']} MiB | {r['nested_p50']:.1f} / {r['nested_p95']:.1f} ms | {r['dump']} |")
 
 
 if __name__ == "__main__":

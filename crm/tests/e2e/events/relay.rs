@@ -35,7 +35,7 @@ async fn the_relay_backs_off_while_the_database_refuses_it_and_stops_on_shutdown
     let (port, attempts) = counting_proxy().await;
     // A database that does not exist: every connection is refused by the server itself.
     let url = format!("postgres://{}@127.0.0.1:{port}/crm_no_such_database", crm_testkit::stack::APP_ROLE);
-    let db = Db::connect_lazy(&url, 2).await.expect("lazy pool");
+    let db = Db::connect_lazy(&url, 2, std::time::Duration::from_secs(3600)).await.expect("lazy pool");
     let nats = async_nats::connect("127.0.0.1:4222").await.expect("nats");
     let shutdown = CancellationToken::new();
     let relay = tokio::spawn(events::run_relay(db, nats, shutdown.clone()));
