@@ -187,9 +187,12 @@ mod tests {
 
     /// Reads never used by these loaders; a lazy pool that is never connected.
     fn reads() -> Arc<RequestReads> {
-        let db =
-            futures::executor::block_on(crate::Db::connect_lazy("postgres://nobody@127.0.0.1:1/none", 1, std::time::Duration::from_secs(60)))
-                .unwrap();
+        let db = futures::executor::block_on(crate::Db::connect_lazy(
+            "postgres://nobody@127.0.0.1:1/none",
+            1,
+            std::time::Duration::from_secs(60),
+        ))
+        .unwrap();
         Arc::new(RequestReads::new(db, crate::TenantId::new()))
     }
 

@@ -212,7 +212,8 @@ impl Config {
         let db_connection_lifetime = match lifetime_raw.parse::<u64>() {
             Ok(secs) if (30..=86_400).contains(&secs) => Duration::from_secs(secs),
             _ => {
-                problems.push(format!("DB_CONNECTION_LIFETIME_SECS must be 30..=86400, got {lifetime_raw:?}"));
+                problems
+                    .push(format!("DB_CONNECTION_LIFETIME_SECS must be 30..=86400, got {lifetime_raw:?}"));
                 Duration::from_secs(3600)
             }
         };

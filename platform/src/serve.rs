@@ -57,7 +57,9 @@ impl Services {
     }
 
     pub async fn connect(config: Config) -> anyhow::Result<Self> {
-        let db = Db::connect_lazy(&config.database_url, config.db_max_connections, config.db_connection_lifetime).await?;
+        let db =
+            Db::connect_lazy(&config.database_url, config.db_max_connections, config.db_connection_lifetime)
+                .await?;
         Self::with_db(config, db).await
     }
 

@@ -1,7 +1,7 @@
 //! Logs and traces.
 //!
 //! Logs are JSON lines in production (for log shippers), compact text elsewhere; a line written
-//! while a request is served carries that request's `trace_id`. Traces are exported over
+//! while a request is served carries that request's `trace_id` (in `spans[0]`). Traces are exported over
 //! OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set and are off otherwise: a request continues
 //! the trace of the W3C `traceparent` the router sends, its GraphQL operation is a span of its
 //! own, and each SQL statement is a span under it (see [`sql_span`]).
@@ -35,8 +35,7 @@ static SQL_TRACER: OnceLock<SdkTracer> = OnceLock::new();
 
 /// The target of the span a request is served in: on for the logs at every level.
 const REQUEST: &str = "crm::request";
-/// The target of a GraphQL operation's span: traced, never in the logs (a log line's current
-/// span stays the request's, with its trace id).
+/// The target of a GraphQL operation's span.
 pub const OPERATION: &str = "crm::operation";
 
 /// Longest SQL text kept on a span: a statement with a long `IN (…)` list stays readable.
@@ -103,8 +102,8 @@ fn exporting_provider(endpoint: &str, service: &str) -> anyhow::Result<SdkTracer
     Ok(SdkTracerProvider::builder().with_span_processor(processor).with_resource(resource).build())
 }
 
-/// One JSON object per line, with the current span's fields (the request's `trace_id` among
-/// them) under `span`.
+/// One JSON object per line, with the spans it was written in, outermost first, under `spans`:
+/// the first is the request's, with its `trace_id`.
 fn json_lines<S, W>(writer: W) -> impl tracing_subscriber::Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -114,19 +113,20 @@ where
         .with_target(true)
         .json()
         .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
+        .with_current_span(false)
+        .with_span_list(true)
         .with_writer(writer)
 }
 
-/// Spans of ours at INFO and above become trace spans, whatever the log level (the logs have a
-/// filter of their own); no library's spans do.
+/// Spans of ours (targets `crm…`: requests, operations, instrumented domain functions) at INFO
+/// and above become trace spans, whatever the log level (the logs have a filter of their own);
+/// no library's spans do.
 fn otel_layer<S>(provider: Option<&SdkTracerProvider>) -> Option<impl tracing_subscriber::Layer<S>>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     provider.map(|provider| {
-        let ours = Targets::new().with_target(REQUEST, Level::INFO).with_target(OPERATION, Level::INFO);
+        let ours = Targets::new().with_target("crm", Level::INFO);
         let layer: OpenTelemetryLayer<S, SdkTracer> =
             tracing_opentelemetry::layer().with_tracer(provider.tracer("crm"));
         layer.with_filter(ours)
@@ -181,7 +181,9 @@ pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
 /// statement.
 pub fn sql_span(sql: &str, elapsed: Duration, failed: bool) {
     let Some(tracer) = SQL_TRACER.get() else { return };
-    let parent = tracing::Span::current().context();
+    // The innermost span that is traced (the layer makes it current on entry); the current
+    // `tracing` span may be one of a library's, unknown to the trace.
+    let parent = opentelemetry::Context::current();
     if !parent.span().span_context().is_valid() {
         return;
     }
@@ -244,6 +246,11 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             let span = request_span(request);
             let _inside = span.enter();
+            let operation =
+                tracing::info_span!(target: OPERATION, "graphql", graphql.operation.name = "Contacts");
+            let _operation = operation.enter();
+            let domain = tracing::info_span!("list_contacts");
+            let _domain = domain.enter();
             tracing::info!(contacts = 3, "served");
         });
         let bytes = lines.0.lock().expect("lines").clone();
@@ -258,7 +265,9 @@ mod tests {
             .body(())
             .expect("request");
         let line = logged_inside(&request);
-        assert_eq!(line["span"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736", "{line}");
+        assert_eq!(line["spans"][0]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736", "{line}");
+        assert_eq!(line["spans"][1]["graphql.operation.name"], "Contacts", "{line}");
+        assert_eq!(line["spans"][2]["name"], "list_contacts", "{line}");
         assert_eq!(line["message"], "served");
         assert_eq!(line["contacts"], 3);
     }
@@ -273,7 +282,8 @@ mod tests {
                 request = request.header("traceparent", value);
             }
             let line = logged_inside(&request.body(()).expect("request"));
-            assert!(line["span"].get("trace_id").is_none(), "{traceparent:?}: {line}");
+            assert!(line["spans"][0].get("trace_id").is_none(), "{traceparent:?}: {line}");
+            assert_eq!(line["spans"][0]["name"], "request", "{line}");
         }
     }
 }

@@ -77,7 +77,7 @@ pub fn run() -> ExitCode {
 fn restart_to_trace() -> Option<std::io::Error> {
     use std::os::unix::process::CommandExt;
     std::env::var_os(OTLP_ENDPOINT_VAR).filter(|endpoint| !endpoint.is_empty())?;
-    if std::env::var_os(SAMPLING_RATE_VAR).is_some() {
+    if std::env::var_os(SAMPLING_RATE_VAR).is_some_and(|rate| !rate.is_empty()) {
         return None;
     }
     let exe = match std::env::current_exe() {

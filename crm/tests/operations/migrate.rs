@@ -125,6 +125,7 @@ async fn a_column_added_to_every_table_breaks_no_statement_a_running_subgraph_ha
         }
     };
     run_all("before the migration").await;
+    writes(&stack, &org, "before").await;
 
     // What a migration adding a column does, to every table of the tenant's schema and to the
     // global tables read with RETURNING.
@@ -142,18 +143,30 @@ async fn a_column_added_to_every_table_breaks_no_statement_a_running_subgraph_ha
         .expect("add a column everywhere");
 
     run_all("after the migration").await;
-    // Writes that return their rows.
+    writes(&stack, &org, "after").await;
+    drop(stack);
+    db.drop_database().await;
+}
+
+/// Writes that read back the rows they wrote (RETURNING), each run before and after.
+async fn writes(stack: &TestStack, org: &crm_testkit::Org, round: &str) {
+    let token = Some(org.token.as_str());
     let invited = stack
         .subgraph(
             "tenant",
             token,
-            "mutation { inviteUser(input: { email: \"new@growing.example.com\", role: MEMBER }) { id } }",
-            json!({}),
+            "mutation($e: String!) { inviteUser(input: { email: $e, role: MEMBER }) { id } }",
+            json!({ "e": format!("{round}@growing.example.com") }),
         )
         .await;
     invited.ok();
     let webhook = stack
-        .subgraph("communication", token, "mutation { createWebhook(input: { url: \"http://127.0.0.1:9/in\", events: [\"contact.created\"] }) { webhook { id } } }", json!({}))
+        .subgraph(
+            "communication",
+            token,
+            "mutation($u: String!) { createWebhook(input: { url: $u, events: [\"contact.created\"] }) { webhook { id } } }",
+            json!({ "u": format!("http://127.0.0.1:9/{round}") }),
+        )
         .await;
     webhook.ok();
     let session = stack
@@ -174,6 +187,4 @@ async fn a_column_added_to_every_table_breaks_no_statement_a_running_subgraph_ha
         )
         .await;
     rotated.ok();
-    drop(stack);
-    db.drop_database().await;
 }

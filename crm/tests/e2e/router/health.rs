@@ -37,9 +37,13 @@ async fn every_subgraph_reports_health_in_the_seed_shape() {
 async fn health_is_503_while_the_database_is_down_and_liveness_stays_up() {
     use crm_platform::serve::{Services, app, serve};
     // Nothing listens on port 1: the lazy pool starts anyway and every use fails fast.
-    let db = crm_platform::Db::connect_lazy("postgres://postgres@127.0.0.1:1/crm_down", 2, std::time::Duration::from_secs(3600))
-        .await
-        .expect("lazy pool");
+    let db = crm_platform::Db::connect_lazy(
+        "postgres://postgres@127.0.0.1:1/crm_down",
+        2,
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .expect("lazy pool");
     let services =
         Services::with_db(crm_testkit::test_config("http://127.0.0.1:1/jwks"), db).await.expect("services");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

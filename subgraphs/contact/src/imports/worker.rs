@@ -17,7 +17,7 @@ use crm_entities::tenant::custom_field_definition::CustomFieldObject;
 use crm_platform::events::{self, Envelope};
 use crm_platform::ids::UserId;
 use crm_platform::kv::Kv;
-use crm_platform::sql::Sql;
+use crm_platform::sql::{Sql, columns};
 use crm_platform::{ApiError, ApiResult, Db, TenantId, TenantTx};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, IntoActiveModel};
 use serde_json::{Value, json};
@@ -725,7 +725,11 @@ async fn insert(tx: &TenantTx, actor: UserId, rows: Vec<contact::Model>) -> ApiR
     }
     // One parameter for the whole batch: a statement with a parameter per value (24,000 for a
     // thousand contacts) spends longer being parsed and bound than inserting.
-    let mut sql = Sql::new("INSERT INTO contacts SELECT * FROM jsonb_populate_recordset(NULL::contacts, ");
+    // Columns named on both sides: a column a later migration adds takes its default.
+    let columns = columns::<contact::Entity>("");
+    let mut sql = Sql::new(&format!(
+        "INSERT INTO contacts ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::contacts, "
+    ));
     sql.bind_as(serde_json::to_string(&rows)?, "jsonb").push(")");
     tx.execute(sql.statement()).await?;
     events::enqueue_many(&**tx, &events).await
