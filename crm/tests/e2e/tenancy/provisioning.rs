@@ -95,7 +95,8 @@ async fn fifty_organizations_register_concurrently() {
     });
     let results = futures::future::join_all(attempts).await;
     for result in &results {
-        assert!(result.error_codes().is_empty(), "{}", result.body);
+        // Answered, with the organization (a cut-off request has no errors to show).
+        assert!(result.ok()["registerOrganization"]["tenant"]["id"].is_string(), "{}", result.body);
     }
     let whole = stack
         .count(
