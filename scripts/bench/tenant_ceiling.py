@@ -192,9 +192,10 @@ class Ceiling:
         missing = level - self.tenants()
         if missing <= 0:
             return 0, 0.0
-        ids = [uuid.uuid4() for _ in range(missing)]
-        values = ",".join(f"('{tenant}', 'Filler', 'fill-{tenant.hex}')" for tenant in ids)
-        self.sql(f"INSERT INTO crm.tenants (id, name, subdomain) VALUES {values}")
+        batch = uuid.uuid4().hex[:8]
+        ids = [uuid.UUID(line) for line in self.sql(
+            f"INSERT INTO crm.tenants (id, name, subdomain) SELECT gen_random_uuid(), 'Filler', 'fill-{batch}-' || n "
+            f"FROM generate_series(1, {missing}) n RETURNING id").split()]
         scripts = [[] for _ in range(FILL_WORKERS)]
         for n, tenant in enumerate(ids):
             scripts[n % FILL_WORKERS].append(template.replace(SCHEMA_PLACEHOLDER, f"tenant_{tenant.hex}"))
