@@ -25,6 +25,9 @@ async fn a_nested_query_is_one_trace_across_the_router_and_three_subgraphs() {
     let collector = Collector::start().await;
     let endpoint = collector.endpoint();
     let jwks = format!("{}/.well-known/jwks.json", stack.subgraph_url("auth"));
+    // The welcome email of the registration below goes into a folder of the test's own.
+    let mail = std::env::temp_dir().join(format!("crm-traces-mail-{}", uuid::Uuid::new_v4().simple()));
+    let mail = mail.to_string_lossy().into_owned();
     let mut processes = Vec::new();
     let mut overrides = Vec::new();
     for name in TRACED {
@@ -33,6 +36,7 @@ async fn a_nested_query_is_one_trace_across_the_router_and_three_subgraphs() {
             ("JWKS_URL", jwks.as_str()),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
             ("LOG_LEVEL", "info"),
+            ("MAIL_DIR", mail.as_str()),
         ];
         let (child, base) = start_subgraph_with(name, &database.url, &env).await;
         processes.push(child);
@@ -136,6 +140,7 @@ async fn a_nested_query_is_one_trace_across_the_router_and_three_subgraphs() {
         child.kill().await.ok();
     }
     drop(stack);
+    std::fs::remove_dir_all(&mail).ok();
     database.drop_database().await;
 }
 
