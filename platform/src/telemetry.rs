@@ -76,12 +76,12 @@ pub fn init(config: &Config, service: &str) {
             .with(otel_layer(provider.as_ref()))
             .try_init(),
     };
-    if result.is_ok() {
-        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-        if let Some(provider) = provider {
-            drop(SQL_TRACER.set(provider.tracer("crm-sql")));
-            drop(PROVIDER.set(provider));
-        }
+    // The request spans read `traceparent` themselves (`request_span`): no global propagator.
+    if result.is_ok()
+        && let Some(provider) = provider
+    {
+        drop(SQL_TRACER.set(provider.tracer("crm-sql")));
+        drop(PROVIDER.set(provider));
     }
 }
 
